@@ -1,0 +1,36 @@
+"""Where things live: the project's folders, the warehouse path and the run settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+MANIFEST = DATA_DIR / "sources.toml"
+SQL_DIR = ROOT / "sql"
+EXPECTATIONS_DIR = ROOT / "expectations"
+TEMPLATES_DIR = ROOT / "templates"
+
+# SQL layers are created in this order: each may read only the layers before it.
+SQL_LAYERS = ("schemas.sql", "raw", "staging", "audit", "marts")
+
+
+def outputs_dir() -> Path:
+    return Path(os.environ.get("NGOBRIEF_OUTPUTS", ROOT / "outputs"))
+
+
+def warehouse_path(override: str | Path | None = None) -> Path:
+    """The warehouse file: the --warehouse option, else $NGOBRIEF_WAREHOUSE, else outputs/."""
+    if override:
+        return Path(override)
+    env = os.environ.get("NGOBRIEF_WAREHOUSE")
+    return Path(env) if env else outputs_dir() / "warehouse.duckdb"
+
+
+def briefs_dir() -> Path:
+    return outputs_dir() / "briefs"
+
+
+def validation_dir() -> Path:
+    return outputs_dir() / "validation"

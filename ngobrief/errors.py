@@ -1,0 +1,44 @@
+"""Errors a user can act on: each names the file, row, column and value at fault."""
+
+from __future__ import annotations
+
+
+class NgobriefError(Exception):
+    """Base class: the message is meant for the user, not a stack trace."""
+
+    exit_code = 2
+
+
+class InputError(NgobriefError):
+    """A source file that cannot be read as what it claims to be."""
+
+    def __init__(self, file, message: str, *, row: int | None = None,
+                 column: str | None = None, value: object = None, hint: str | None = None):
+        self.file, self.row, self.column, self.value, self.hint = str(file), row, column, value, hint
+        where = [f"file {self.file}"]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        if value is not None:
+            where.append(f"value {str(value)!r}")
+        text = f"{', '.join(where)}: {message}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class ManifestError(NgobriefError):
+    """The data manifest and the snapshot files it lists do not agree."""
+
+
+class WarehouseBusyError(NgobriefError):
+    """Another process holds the warehouse lock."""
+
+    exit_code = 3
+
+
+class PublishingBlocked(NgobriefError):
+    """Validation found errors: no brief may be published from these figures."""
+
+    exit_code = 1

@@ -1,0 +1,45 @@
+"""Shared fixtures: every test writes under a temporary outputs folder, never the project's."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="ngobrief-tests-"))
+os.environ["NGOBRIEF_OUTPUTS"] = str(_TMP / "outputs")
+os.environ.pop("NGOBRIEF_WAREHOUSE", None)
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_HOME"] = str(_TMP / "prefect")
+(_TMP / "prefect").mkdir(parents=True, exist_ok=True)
+
+import pytest  # noqa: E402
+
+from ngobrief import pipeline, warehouse  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory) -> Path:
+    """The bundled data loaded and validated once, in a warehouse of its own (no Prefect)."""
+    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    pipeline.load_stage(pipeline.pull_stage(), path)
+    pipeline.validate_stage(path)
+    return path
+
+
+@pytest.fixture
+def con(built_warehouse):
+    c = warehouse.connect(built_warehouse, read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def empty_warehouse(tmp_path):
+    """A new warehouse with every table created and nothing loaded."""
+    path = tmp_path / "warehouse.duckdb"
+    c = warehouse.connect(path)
+    warehouse.create(c)
+    yield c
+    c.close()

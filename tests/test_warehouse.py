@@ -1,0 +1,45 @@
+"""Loads are idempotent and atomic; every object comes from sql/."""
+
+import pytest
+
+from ngobrief import parse, pull, warehouse
+
+
+def _counts(con):
+    return {t: con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+            for t in ("raw.observations", "staging.observations", "raw.snapshots", "raw.survey_priorities")}
+
+
+def test_loading_twice_gives_the_same_rows(empty_warehouse):
+    con = empty_warehouse
+    snaps = pull.bundled_snapshots()
+    first = [parse.load(con, s) for s in snaps]
+    before = con.sql("SELECT * FROM staging.observations ORDER BY snapshot_id, source_row").fetchall()
+    second = [parse.load(con, s) for s in snaps]
+    assert sum(first) == 102 and sum(second) == 0
+    assert con.sql("SELECT * FROM staging.observations ORDER BY snapshot_id, source_row").fetchall() == before
+
+
+def test_a_failed_load_leaves_the_warehouse_as_it_was(empty_warehouse, monkeypatch):
+    con = empty_warehouse
+    snaps = pull.bundled_snapshots()
+    for s in snaps:
+        parse.load(con, s)
+    before = _counts(con)
+    obs = next(s for s in snaps if s.snapshot_id == "observations")
+    raw, typed = parse.parse_long_csv(obs.path)
+    changed = type(obs)(**{**obs.__dict__, "sha256": "0" * 64})
+    broken = typed.with_columns(typed["year"].cast(str).alias("source_row"))  # cannot be inserted
+    with pytest.raises(Exception):
+        warehouse.load_snapshot(con, changed, raw, broken)
+    assert _counts(con) == before
+    assert warehouse.loaded_sha256(con, "observations") == obs.sha256
+
+
+def test_every_table_and_view_has_a_comment(con):
+    rows = con.sql("""
+        SELECT schema_name, table_name, comment FROM duckdb_tables() WHERE NOT internal
+        UNION ALL SELECT schema_name, view_name, comment FROM duckdb_views()
+        WHERE NOT internal AND schema_name IN ('raw', 'staging', 'marts', 'audit')""").fetchall()
+    assert len(rows) >= 10
+    assert [r for r in rows if not r[2]] == []
