@@ -1,30 +1,56 @@
-"""Compute stage: read the marts (defined in sql/marts/) for the CLI and the briefs."""
+"""Compute stage: read the metric marts (defined in sql/marts/) for the CLI and the briefs.
+
+Every metric is SQL in the warehouse; this module only filters and orders it. Each frame carries
+`source_ids`, the documents its row was computed from, so a brief can footnote every figure."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import duckdb
 import polars as pl
 
+from .errors import NgobriefError
 from .warehouse import query
 
 TYPE_ORDER = ("all", "social_association", "private_non_enterprise", "foundation",
               "foundation_public", "foundation_nonpublic", "foundation_foreign_related",
               "foundation_overseas_rep_office")
+PERIOD_ORDER = ("year_end", "Q4", "Q3", "Q2", "Q1", "as_of")
+
+
+class MetricsError(NgobriefError):
+    """A metric cannot be read from this warehouse (e.g. it was built before the mart existed)."""
 
 
 def _type_rank() -> str:
     return "CASE org_type " + " ".join(f"WHEN '{t}' THEN {i}" for i, t in enumerate(TYPE_ORDER)) + " ELSE 99 END"
 
 
+def _period_rank() -> str:
+    return "CASE period " + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PERIOD_ORDER)) + " ELSE 99 END"
+
+
+def _read(con, sql: str, params=None) -> pl.DataFrame:
+    try:
+        return query(con, sql, params)
+    except duckdb.CatalogException as exc:
+        raise MetricsError(f"the warehouse lacks a metric view ({str(exc).splitlines()[0]}); it was built "
+                           "by an older version: run `ngobrief pull` to create the current views") from None
+
+
+def _by_types(df: pl.DataFrame, types: list[str] | None) -> pl.DataFrame:
+    return df.filter(pl.col("org_type").is_in(types)) if types else df
+
+
 def participation(con, year: int | None = None, types: list[str] | None = None) -> pl.DataFrame:
     """Participation rows (marts.participation), in a stable order: date, then type."""
-    df = query(con, f"""
+    df = _read(con, f"""
         SELECT * FROM marts.participation
         WHERE ($year IS NULL OR year = $year)
-        ORDER BY year, as_of, period, {_type_rank()}
+        ORDER BY year, as_of, period, {_type_rank()}, definition_id
     """, {"year": year})
-    if types:
-        df = df.filter(pl.col("org_type").is_in(types))
-    return df
+    return _by_types(df, types)
 
 
 def brief_years(con) -> list[int]:
@@ -36,7 +62,7 @@ def brief_years(con) -> list[int]:
 
 def registered(con, year: int | None = None) -> pl.DataFrame:
     """Registered organizations by type (chosen figures), every period kept apart."""
-    return query(con, f"""
+    return _read(con, f"""
         SELECT year, period, as_of, org_type, value AS registered, as_published, half_unit,
                source_id, n_sources, all_source_ids
         FROM marts.figures
@@ -45,9 +71,107 @@ def registered(con, year: int | None = None) -> pl.DataFrame:
     """, {"year": year})
 
 
+def registered_trends(con, year: int | None = None, types: list[str] | None = None,
+                      period: str | None = None) -> pl.DataFrame:
+    """Registered organizations with change and CAGR since the previous observation of the same
+    org_type and period, and share of the whole (marts.registered_trends); by series, then date."""
+    df = _read(con, f"""
+        SELECT * FROM marts.registered_trends
+        WHERE ($year IS NULL OR year = $year) AND ($period IS NULL OR period = $period)
+        ORDER BY {_period_rank()}, {_type_rank()}, as_of
+    """, {"year": year, "period": period})
+    return _by_types(df, types)
+
+
+def registered_cagr(con, start_year: int | None = None, end_year: int | None = None,
+                    types: list[str] | None = None, period: str | None = None) -> pl.DataFrame:
+    """Change and CAGR of registered organizations between every two observations of a series
+    (marts.registered_cagr), optionally only those starting or ending in the given years."""
+    df = _read(con, f"""
+        SELECT * FROM marts.registered_cagr
+        WHERE ($start IS NULL OR start_year = $start) AND ($end IS NULL OR end_year = $end)
+          AND ($period IS NULL OR period = $period)
+        ORDER BY {_period_rank()}, {_type_rank()}, start_as_of, end_as_of
+    """, {"start": start_year, "end": end_year, "period": period})
+    return _by_types(df, types)
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Growth of registered organizations between two observed years of one series."""
+
+    org_type: str
+    period: str
+    start_year: int
+    end_year: int
+    start_registered: float
+    end_registered: float
+    years_between: float
+    change_pct: float
+    cagr_pct: float | None
+    source_ids: list[str]
+
+
+def cagr_between(con, start_year: int, end_year: int, org_type: str = "all",
+                 period: str = "year_end") -> Growth | None:
+    """CAGR of registered organizations between two observed years; None when either year has no
+    figure in that series (a gap is reported as a gap, never filled)."""
+    df = registered_cagr(con, start_year, end_year, [org_type], period)
+    if df.height == 0:
+        return None
+    row = df.row(0, named=True)
+    return Growth(**{f: row[f] for f in Growth.__dataclass_fields__})
+
+
+def participation_trends(con, year: int | None = None, types: list[str] | None = None) -> pl.DataFrame:
+    """Participation series with two or more observations, each point against the previous one of
+    the same definition_id, org_type and period (marts.participation_trends)."""
+    df = _read(con, f"""
+        SELECT * FROM marts.participation_trends
+        WHERE ($year IS NULL OR year = $year)
+        ORDER BY definition_id, {_type_rank()}, {_period_rank()}, as_of
+    """, {"year": year})
+    return _by_types(df, types)
+
+
+def foundation_international(con, year: int | None = None) -> pl.DataFrame:
+    """Foundations' international activity as the China Foundation Center counted it
+    (marts.foundation_international): share running international projects by type, and the
+    overseas-project figures as published."""
+    return _read(con, f"""
+        SELECT * FROM marts.foundation_international
+        WHERE ($year IS NULL OR year = $year)
+        ORDER BY year, as_of, period, {_type_rank()}
+    """, {"year": year})
+
+
+def engagement_definitions(con) -> pl.DataFrame:
+    """The definitions of engaged_international the sources use (marts.engagement_definitions)."""
+    return _read(con, "SELECT * FROM marts.engagement_definitions ORDER BY match_order")
+
+
 def sources_used(con, source_ids) -> pl.DataFrame:
-    return query(con, """
+    return _read(con, """
         SELECT source_id, publisher, title, url, published, kind, priority_rank
         FROM staging.sources WHERE list_contains($ids, source_id)
         ORDER BY priority_rank
     """, {"ids": sorted(set(source_ids))})
+
+
+# Columns that count organizations, projects or countries: whole numbers when shown as a table.
+COUNT_COLUMNS = ("registered", "prev_registered", "total_registered", "engaged_international",
+                 "prev_engaged_international", "change_abs", "engaged_change_abs", "start_registered",
+                 "end_registered", "foundations_with_overseas_projects", "overseas_projects",
+                 "overseas_project_countries")
+
+
+def for_display(df: pl.DataFrame) -> pl.DataFrame:
+    """Counts as whole numbers for a terminal table (every count here is printed as one; the frames
+    themselves keep DOUBLE, as the warehouse does)."""
+    return df.with_columns([pl.col(c).round(0).cast(pl.Int64) for c in COUNT_COLUMNS if c in df.columns])
+
+
+def flat_lists(df: pl.DataFrame, separator: str = ";") -> pl.DataFrame:
+    """List columns (source_ids) joined into one text cell, for CSV, which has no lists."""
+    return df.with_columns([pl.col(c).cast(pl.List(pl.String)).list.join(separator)
+                            for c, t in df.schema.items() if isinstance(t, pl.List)])

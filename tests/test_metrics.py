@@ -47,3 +47,36 @@ def test_foundations_as_of_2013_keep_their_date(con):
     row = _row(df, "foundation_public")
     assert str(row["as_of"]) == "2013-10-07" and row["period"] == "as_of"
     assert row["participation_pct"] == pytest.approx(100 * 34 / 1368)
+
+
+def test_each_participation_row_names_the_definition_its_numerator_follows(con):
+    rows = {(r["year"], r["org_type"]): r["definition_id"] for r in metrics.participation(con).to_dicts()}
+    # the 2012 bulletin's field class 国际及其他涉外组织类 for associations and private non-enterprise units
+    assert rows[(2012, "social_association")] == rows[(2012, "private_non_enterprise")] == "mca_field_international"
+    assert rows[(2016, "private_non_enterprise")] == "mca_field_international"
+    # foundations in 2012 are the registration category 涉外基金会, not the field class
+    assert rows[(2012, "foundation")] == "mca_foreign_related_foundation"
+    # the 2021 blue book's 国际及涉外组织领域 and the China Foundation Center's project count differ again
+    assert rows[(2021, "all")] == "bluebook_international_field"
+    assert rows[(2013, "foundation_public")] == "cfc_international_projects"
+
+
+def test_a_figure_without_a_stated_definition_forms_a_definition_of_its_own(con):
+    row = _row(metrics.participation(con, 2012), "all")
+    assert row["definition_id"] == "unstated:huang-cango" and row["definition_term"] is None
+
+
+def test_every_bundled_engaged_figure_matches_a_known_definition_but_the_study_total(con):
+    ids = {r[0] for r in con.sql(
+        "SELECT definition_id FROM marts.figures WHERE measure = 'engaged_international'").fetchall()}
+    known = set(metrics.engagement_definitions(con)["definition_id"])
+    assert ids - known == {"unstated:huang-cango"}
+
+
+def test_participation_keeps_numerator_denominator_published_share_and_difference(con):
+    row = _row(metrics.participation(con, 2012), "social_association")
+    assert (row["engaged_international"], row["registered"]) == (499, 271_000)
+    assert row["participation_ratio"] == pytest.approx(499 / 271_000)
+    assert row["published_share_pct"] == pytest.approx(0.18)
+    assert row["difference_pct_points"] == pytest.approx(100 * 499 / 271_000 - 0.18)
+    assert row["source_ids"] == ["huang-cango", "mca-2012-bulletin"]
