@@ -74,18 +74,63 @@ def validate(warehouse: Optional[Path] = WarehouseOpt):
     raise typer.Exit(1 if run_.errors else 0)
 
 
+# What `ngobrief metrics --metric NAME` prints: the reader, and the columns of the table view
+# (csv and json print every column).
+METRICS = {
+    "participation": (lambda con, year, start: metrics_mod.participation(con, year),
+                      ["year", "period", "as_of", "org_type", "definition_id", "engaged_international", "registered",
+                       "participation_pct", "published_share_pct", "published_disagrees", "source_ids"]),
+    "trends": (lambda con, year, start: metrics_mod.registered_trends(con, year),
+               ["period", "org_type", "year", "registered", "prev_year", "prev_registered", "change_abs",
+                "change_pct", "cagr_pct", "share_of_total_pct", "sources_differ", "source_ids"]),
+    "participation-trends": (lambda con, year, start: metrics_mod.participation_trends(con, year),
+                             ["definition_id", "org_type", "period", "year", "prev_year", "engaged_international",
+                              "prev_engaged_international", "engaged_cagr_pct", "participation_pct",
+                              "prev_participation_pct", "participation_change_pct_points", "source_ids"]),
+    "cagr": (lambda con, year, start: metrics_mod.registered_cagr(con, start, year),
+             ["period", "org_type", "start_year", "end_year", "start_registered", "end_registered",
+              "years_between", "observations_between", "change_pct", "cagr_pct", "source_ids"]),
+    "foundations": (lambda con, year, start: metrics_mod.foundation_international(con, year),
+                    ["year", "period", "as_of", "org_type", "engaged_international", "registered", "participation_pct",
+                     "published_share_pct", "published_disagrees", "foundations_with_overseas_projects",
+                     "overseas_projects", "overseas_project_countries", "source_ids"]),
+    "definitions": (lambda con, year, start: metrics_mod.engagement_definitions(con),
+                    ["definition_id", "term", "counted_by", "description"]),
+}
+
+
 @app.command()
-def metrics(year: Optional[int] = typer.Option(None), fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+def metrics(year: Optional[int] = typer.Option(None, help="Only rows for this year (for cagr: ending in it)."),
+            fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+            metric: str = typer.Option("participation", help="participation, trends (registered), "
+                                       "participation-trends, cagr (registered, any two years), foundations, definitions"),
+            from_year: Optional[int] = typer.Option(None, "--from-year", help="cagr only: growth starting in this year."),
             warehouse: Optional[Path] = WarehouseOpt):
-    """Participation ratios from the marts."""
+    """Metrics from the marts: participation ratios, trends, growth rates, foundations' international activity."""
+    # usage errors end with exit 2 and one line, the same way whichever entry point runs the app
+    problem = (f"--metric {metric!r} is not a metric; choose one of {', '.join(METRICS)}" if metric not in METRICS
+               else f"--format {fmt!r} is not a format; choose table, csv or json" if fmt not in ("table", "csv", "json")
+               else "--from-year goes only with --metric cagr" if from_year is not None and metric != "cagr"
+               else None)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    read, table_columns = METRICS[metric]
     con = wh.connect(warehouse, read_only=True)
     try:
-        df = metrics_mod.participation(con, year)
+        df = read(con, year, from_year)
     finally:
         con.close()
-    _print_frame(df.select("year", "period", "as_of", "org_type", "engaged_international", "registered",
-                           "participation_pct", "published_share_pct", "published_disagrees", "source_ids")
-                 if fmt == "table" else df, fmt)
+    if fmt == "table":
+        import polars as pl
+
+        if df.height == 0:
+            typer.echo(f"no {metric} rows" + (f" for {year}" if year is not None else "")
+                       + (f" from {from_year}" if from_year is not None else ""), err=True)
+        with pl.Config(float_precision=4):
+            _print_frame(metrics_mod.for_display(df.select(table_columns)), fmt)
+    else:
+        _print_frame(metrics_mod.flat_lists(df) if fmt == "csv" else df, fmt)
 
 
 @app.command()
