@@ -173,7 +173,8 @@ def warehouse_tables(warehouse: Optional[Path] = WarehouseOpt):
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # without standalone mode, typer.Exit(n) comes back as the return value, not as an exception
+        code = app(standalone_mode=False)
     except NgobriefError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -182,12 +183,21 @@ def main() -> None:
     except Exception as exc:  # click usage errors and aborts
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        usage, aborts = [click.exceptions.ClickException], [click.exceptions.Abort, typer.Abort]
+        try:  # typer 0.2x ships its own copy of click, with its own exception classes
+            from typer._click import exceptions as typer_click
+
+            usage.append(typer_click.ClickException)
+        except ImportError:
+            pass
+        if isinstance(exc, tuple(usage)):
             exc.show()
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, tuple(aborts)):
             sys.exit(130)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -61,3 +61,13 @@ def test_a_start_year_only_goes_with_cagr(built_warehouse):
 def test_a_year_without_rows_says_so(built_warehouse):
     res = _metrics(built_warehouse, "--metric", "participation-trends", "--year", "2013")
     assert res.exit_code == 0 and "no participation-trends rows for 2013" in res.output
+
+
+def test_the_installed_command_exits_2_on_a_usage_error(built_warehouse):
+    import subprocess
+    import sys
+
+    for args in (["--metric", "growth"], ["--yr", "2012"]):
+        res = subprocess.run([sys.executable, "-m", "ngobrief.cli", "metrics", "--warehouse", str(built_warehouse),
+                              *args], capture_output=True, text=True)
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
