@@ -51,12 +51,24 @@ def _lock_holder(exc: Exception) -> str:
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table and view from sql/ (safe to run again)."""
-    for f in sql_files():
-        try:
-            con.execute(f.read_text(encoding="utf-8"))
-        except duckdb.Error as exc:
+    """Create every schema, table and view from sql/ (safe to run again).
+
+    Within a layer a view may read another view of the same layer whatever their file names: a
+    file that names an object not created yet is retried after the others, until no file succeeds."""
+    pending = sql_files()
+    while pending:
+        failed: list[tuple[Path, duckdb.Error]] = []
+        for f in pending:
+            try:
+                con.execute(f.read_text(encoding="utf-8"))
+            except duckdb.CatalogException as exc:
+                failed.append((f, exc))
+            except duckdb.Error as exc:
+                raise duckdb.Error(f"{f.relative_to(config.ROOT)}: {exc}") from exc
+        if len(failed) == len(pending):
+            f, exc = failed[0]
             raise duckdb.Error(f"{f.relative_to(config.ROOT)}: {exc}") from exc
+        pending = [f for f, _ in failed]
 
 
 @contextmanager

@@ -43,3 +43,19 @@ def test_every_table_and_view_has_a_comment(con):
         WHERE NOT internal AND schema_name IN ('raw', 'staging', 'marts', 'audit')""").fetchall()
     assert len(rows) >= 10
     assert [r for r in rows if not r[2]] == []
+
+
+def test_a_view_may_read_a_view_whose_file_sorts_after_it(tmp_path, monkeypatch):
+    from ngobrief import config
+
+    sql = tmp_path / "sql"
+    (sql / "marts").mkdir(parents=True)
+    (sql / "schemas.sql").write_text("CREATE SCHEMA IF NOT EXISTS marts;")
+    (sql / "marts" / "a_reader.sql").write_text("CREATE OR REPLACE VIEW marts.a_reader AS SELECT x + 1 AS y FROM marts.z_base;")
+    (sql / "marts" / "z_base.sql").write_text("CREATE OR REPLACE VIEW marts.z_base AS SELECT 41 AS x;")
+    monkeypatch.setattr(config, "SQL_DIR", sql)
+    monkeypatch.setattr(config, "SQL_LAYERS", ("schemas.sql", "marts"))
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.create(con)
+    assert con.sql("SELECT y FROM marts.a_reader").fetchall() == [(42,)]
+    con.close()
