@@ -53,7 +53,7 @@ def annual_refresh(year: int | None = None, langs: tuple[str, ...] = ("en", "zh"
     briefs, blocked = [], {}
     for y in compute(warehouse, year):
         if stops := checks.blocks(y):
-            blocked[y] = [f"{f.suite}: {f.description}" for f in stops]
+            blocked[y] = [f.summary(y) for f in stops]
             log.error("no brief for %s: validation errors %s", y, blocked[y])
             continue
         for lang in langs:

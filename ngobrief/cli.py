@@ -64,13 +64,14 @@ def pull(warehouse: Optional[Path] = WarehouseOpt):
 @app.command()
 def validate(warehouse: Optional[Path] = WarehouseOpt):
     """Run the expectation suites on the warehouse; exit 1 if any error-level check fails."""
+    from . import validate as validate_mod
+
     run_ = pipeline.validate_stage(warehouse)
-    for f in run_.findings:
-        mark = "ok  " if f.success else ("FAIL" if f.severity == "error" else "warn")
-        typer.echo(f"{mark} {f.severity:7} {f.suite:22} {f.description}")
-        if not f.success:
-            typer.echo(f"     observed {f.observed_value}; rows {f.unexpected_rows}")
-    typer.echo(f"run {run_.run_id}: {len(run_.errors)} error(s), {len(run_.warnings)} warning(s)")
+    for line in validate_mod.summary_lines(run_):
+        typer.echo(line)
+    typer.echo(f"\nreport: {run_.report_path}")
+    typer.echo(f"run {run_.run_id}: {len(run_.errors)} error(s), {len(run_.warnings)} warning(s); "
+               f"{validate_mod.verdict(run_)}")
     raise typer.Exit(1 if run_.errors else 0)
 
 

@@ -12,8 +12,9 @@ SQL_DIR = ROOT / "sql"
 EXPECTATIONS_DIR = ROOT / "expectations"
 TEMPLATES_DIR = ROOT / "templates"
 
-# SQL layers are created in this order: each may read only the layers before it.
-SQL_LAYERS = ("schemas.sql", "raw", "staging", "audit", "marts")
+# SQL layers are created in this order: each may read only the layers before it. The consistency
+# views that validation checks (marts.check_*) read the marts, so they come last.
+SQL_LAYERS = ("schemas.sql", "raw", "staging", "audit", "marts", "marts/checks")
 
 
 def outputs_dir() -> Path:

@@ -33,6 +33,7 @@ def load_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = Non
 def validate_stage(warehouse_path: Path | None = None) -> validate.ValidationRun:
     con = warehouse.connect(warehouse_path)
     try:
+        warehouse.create(con)  # the check views and audit tables as sql/ defines them now
         run = validate.run_suites(con)
         validate.store(con, run)
         return run

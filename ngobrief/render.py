@@ -91,7 +91,7 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None) -> 
             "sources": ", ".join(r["source_ids"]),
         })
     source_ids = {s for r in rows for s in r["source_ids"]}
-    findings = [f for f in validate.latest_findings(con)]
+    findings = validate.latest_findings(con, year)
     return {
         "lang": lang, "year": year, "text": text, "key": key,
         "headline": say(text["narrative"]["headline"], **key),
