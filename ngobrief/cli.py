@@ -140,9 +140,9 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         return
     typer.echo("SOURCES (rank 1 is preferred when several print one figure)")
     for s in listing["sources"]:
-        figures = "" if s["figures"] is None else f"{s['figures']:>4} figures"
+        held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
-                   f"{figures:12} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+                   f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]

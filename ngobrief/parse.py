@@ -237,7 +237,8 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
 
 
 def _norm_header(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().lstrip("\ufeff")
+    # headers keep their printed form (社会组织（万个）); matching normalizes them separately (_key)
+    return text.strip().lstrip("\ufeff").strip()
 
 
 def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str], pl.DataFrame]:

@@ -487,7 +487,7 @@ def list_sources(warehouse_path: Path | None = None, manifest_path: Path | None 
             con.close()
     sources = [{"source_id": sid, "priority_rank": ranks.get(sid), "kind": s.get("kind"),
                 "published": s.get("published"), "publisher": s.get("publisher"), "title": s.get("title"),
-                "url": s.get("url"), "figures": figures.get(sid, 0) if where else None}
+                "url": s.get("url"), "warehouse_rows": figures.get(sid, 0) if where else None}
                for sid, s in manifest.get("sources", {}).items()]
     sources.sort(key=lambda s: (s["priority_rank"] is None, s["priority_rank"] or 0, s["source_id"]))
     snapshots = []

@@ -40,9 +40,12 @@ SELECT
     other_value - chosen_value AS difference,
     100 * (other_value - chosen_value) / nullif(chosen_value, 0) AS difference_pct,
     chosen_half_unit + other_half_unit AS tolerance,
-    -- a hair of slack so that binary floating point never turns an exact tie into a disagreement
+    -- Rounding maps a true value to one printed figure, so each printing stands for the half-open
+    -- range [value - half_unit, value + half_unit): two printings agree when the ranges overlap, that
+    -- is when |difference| < tolerance (9319 and 9320 touch at 9319.5 and do not agree). The 1e-9
+    -- keeps binary floating point from turning an exact touch (0.11% vs 0.12%) into an overlap.
     abs(other_value - chosen_value)
-        <= chosen_half_unit + other_half_unit + 1e-9 * greatest(abs(chosen_value), abs(other_value), 1)
+        < chosen_half_unit + other_half_unit - 1e-9 * greatest(abs(chosen_value), abs(other_value), 1)
         AS agree_within_precision,
     chosen_snapshot_id, chosen_source_row, other_snapshot_id, other_source_row
 FROM pairs
