@@ -128,7 +128,7 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
         pass
     try:
         return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
         raise InputError(name, "neither UTF-8 nor GB18030 text",
                          hint="save it as UTF-8, or declare its encoding") from None
 

@@ -224,6 +224,7 @@ def update_manifest(path: Path, snapshot_id: str, snapshot: dict, source_id: str
         entry = tomlkit.table()
         for k, v in snapshot.items():
             entry[k] = v
+        entry.add(tomlkit.nl())   # keep a blank line between tables
         snaps[snapshot_id] = entry
     if source_id is not None and source is not None:
         if "sources" not in doc:
@@ -231,6 +232,7 @@ def update_manifest(path: Path, snapshot_id: str, snapshot: dict, source_id: str
         table = tomlkit.table()
         for k, v in source.items():
             table[k] = v
+        table.add(tomlkit.nl())
         doc["sources"][source_id] = table
     text = tomlkit.dumps(doc)
     tomllib.loads(text)  # never write a manifest that cannot be read back
@@ -358,9 +360,8 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
 
     digest = hashlib.sha256(data).hexdigest()
     if entry is not None and entry.get("sha256") == digest and (data_dir / entry["file"]).is_file():
-        result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
-        result.status = "unchanged"
-        return result
+        # the same bytes: the manifest and the snapshot stay; load them only if this warehouse lacks them
+        return _load_entry(sid, entry, data_dir, manifest, warehouse_path)
 
     # 2. parse completely before anything is written
     options = {k: (entry or {}).get(k) for k in READ_OPTIONS}
@@ -414,6 +415,11 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
     finally:
         con.close()
     notes = list(parsed.notes)
+    given = [f"--{k}" for k, v in (("publisher", publisher), ("title", title), ("kind", kind),
+                                   ("published", published)) if v is not None]
+    if given and new_source is None:
+        notes.append(f"{', '.join(given)} ignored: the source is already in the manifest; "
+                     "edit data/sources.toml to change it")
     if new_source is not None and not (publisher and title):
         notes.append(f"source {source_id!r} was added without a publisher or title: complete it in "
                      "data/sources.toml so its figures can be cited")

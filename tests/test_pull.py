@@ -7,7 +7,7 @@ Every test works on a copy of data/ and a warehouse of its own; URL pulls only e
 import email.utils
 import hashlib
 import json
-import os
+import re
 import socket
 import stat
 import sys
@@ -118,8 +118,9 @@ def test_a_new_source_from_a_file_is_snapshotted_added_to_the_manifest_and_loade
     # the snapshot is the bytes, named by their hash, and read-only
     stored = data / entry["file"]
     assert stored.read_bytes() == WIDE_GB and not stored.stat().st_mode & stat.S_IWUSR
-    # the comments and the bundled entries of the manifest are untouched
+    # the comments and the bundled entries of the manifest are untouched; tables stay a blank line apart
     text = (data / "sources.toml").read_text(encoding="utf-8")
+    assert re.findall(r"[^\n]\n\[.*", text) == []
     assert text.startswith((config.ROOT / "data" / "sources.toml").read_text(encoding="utf-8").split("[snapshots.ricf_2013]")[0])
 
     (prov,) = rows(wh, "SELECT source_id, origin, sha256, bytes, parser, rows_loaded, encoding, fetched_at IS NOT NULL "
@@ -370,3 +371,19 @@ def test_figures_within_printed_precision_agree_and_a_primary_source_is_chosen(d
     assert dict(zip(fd["other_source_id"], fd["agree_within_precision"])) == {
         "bluebook-2023": False, "cdb-2023-mca-2022": False}
     assert dict(zip(fd["other_source_id"], fd["difference"])) == {"bluebook-2023": -1, "cdb-2023-mca-2022": -4}
+
+
+def test_a_warehouse_made_before_this_version_gains_the_new_columns(data, wh, ngobrief):
+    c = warehouse.connect(wh)
+    c.execute("CREATE SCHEMA raw; CREATE SCHEMA staging")
+    c.execute("""CREATE TABLE raw.snapshots (snapshot_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+                 bytes BIGINT NOT NULL, parser TEXT NOT NULL, origin TEXT, fetched_at TIMESTAMP, rows_loaded BIGINT NOT NULL)""")
+    c.execute("""CREATE TABLE staging.observations (year INTEGER NOT NULL, period TEXT NOT NULL, as_of DATE NOT NULL,
+                 measure TEXT NOT NULL, org_type TEXT NOT NULL, value DOUBLE NOT NULL, as_published TEXT,
+                 half_unit DOUBLE NOT NULL, unit TEXT NOT NULL, source_id TEXT NOT NULL, note TEXT,
+                 snapshot_id TEXT NOT NULL, source_row BIGINT NOT NULL, PRIMARY KEY (snapshot_id, source_row))""")
+    c.close()
+    code, out, err = ngobrief("pull")
+    assert code == 0, err
+    assert rows(wh, "SELECT DISTINCT source_column FROM staging.observations") == [("as_published",)]
+    assert rows(wh, "SELECT count(*) FROM raw.snapshots WHERE loaded_at IS NOT NULL") == [(3,)]

@@ -14,3 +14,8 @@ CREATE TABLE IF NOT EXISTS raw.snapshots (
     sheet         TEXT                -- the XLSX sheet read
 );
 COMMENT ON TABLE raw.snapshots IS 'Provenance of every loaded snapshot file: manifest id, source id, origin, fetch time, path, sha256, size, parser, encoding or sheet, rows loaded and load time.';
+-- a warehouse made before these columns existed gains them empty
+ALTER TABLE raw.snapshots ADD COLUMN IF NOT EXISTS source_id TEXT;
+ALTER TABLE raw.snapshots ADD COLUMN IF NOT EXISTS loaded_at TIMESTAMP;
+ALTER TABLE raw.snapshots ADD COLUMN IF NOT EXISTS encoding TEXT;
+ALTER TABLE raw.snapshots ADD COLUMN IF NOT EXISTS sheet TEXT;

@@ -19,3 +19,5 @@ CREATE TABLE IF NOT EXISTS staging.observations (
     PRIMARY KEY (snapshot_id, source_row, source_column)
 );
 COMMENT ON TABLE staging.observations IS 'Published figures, typed: one row per figure per source, value ± half_unit as printed, with the snapshot cell it came from.';
+-- a warehouse made before source_column existed holds only long-layout rows, whose figure column is as_published
+ALTER TABLE staging.observations ADD COLUMN IF NOT EXISTS source_column TEXT DEFAULT 'as_published';
