@@ -195,8 +195,18 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
         ws = wb[sheet]
     else:
         raise InputError(name, f"no sheet named {sheet!r}", hint=f"sheets: {', '.join(wb.sheetnames)}")
+    formulas = None
     rows = []
     for cells in ws.iter_rows():
+        if any(c.value is None for c in cells) and formulas is None:
+            # a formula whose result was never saved (a workbook written by a script) reads as empty:
+            # that would be a false gap, so look for formulas behind the empty cells once
+            formulas = openpyxl.load_workbook(io.BytesIO(data), data_only=False)[ws.title]
+        for c in cells:
+            f = formulas[c.coordinate].value if c.value is None and formulas is not None else None
+            if isinstance(f, str) and f.startswith("="):
+                raise InputError(name, "a formula without a saved result", row=c.row, column=c.coordinate,
+                                 value=f, hint="open the workbook in Excel or LibreOffice, save it, pull again")
         texts = [_xlsx_text(c) for c in cells]
         while texts and texts[-1] == "":
             texts.pop()

@@ -169,6 +169,14 @@ def test_xlsx_long_layout_rows_are_numbered_as_excel_shows_them(tmp_path):
     assert e.value.row == 4 and e.value.column == "as_published" and e.value.value == "五十"
 
 
+def test_an_xlsx_formula_without_a_saved_result_is_not_read_as_a_gap(tmp_path):
+    f = tmp_path / "formula.xlsx"
+    _xlsx(f, [["年份", "社会团体", "基金会"], [2022, 370100, 9319], [2021, None, "=C2-442"]])
+    with pytest.raises(InputError) as e:
+        parse_source(f, source_id="s")
+    assert (e.value.row, e.value.column, e.value.value) == (3, "C3", "=C2-442")
+
+
 @pytest.mark.parametrize("text, value, half", [
     ("３，０２９", 3029, 0.5),            # full-width digits and comma
     ("49.9万个", 499_000, 500),           # a count word after the unit
