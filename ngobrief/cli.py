@@ -53,12 +53,43 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
 
 
 @app.command()
-def pull(warehouse: Optional[Path] = WarehouseOpt):
-    """Check the bundled snapshots against the manifest and load them into the warehouse."""
-    snaps = pipeline.pull_stage()
-    loaded = pipeline.load_stage(snaps, warehouse)
-    for s in snaps:
-        typer.echo(f"{s.snapshot_id:20} {s.sha256[:12]}  {s.bytes:>9} bytes  {loaded[s.snapshot_id]:>6} rows loaded")
+def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or source id; a new id adds a source (with --file or --url). Omit to load every snapshot in the manifest."),
+         file: Optional[Path] = typer.Option(None, "--file", help="Pull this local file (CSV, TSV or XLSX)."),
+         url: Optional[str] = typer.Option(None, "--url", help="Pull this http(s) URL."),
+         publisher: Optional[str] = typer.Option(None, help="Publisher of a new source."),
+         title: Optional[str] = typer.Option(None, help="Title of a new source."),
+         kind: Optional[str] = typer.Option(None, help="Kind of a new source (sets its priority): primary, 'primary (reprint)', ..., secondary (default)."),
+         published: Optional[str] = typer.Option(None, help="Publication date of a new source (YYYY-MM-DD or YYYY)."),
+         parser: Optional[str] = typer.Option(None, help="long_csv, wide_table, survey_csv or ricf_tsv (default: told from the header)."),
+         sheet: Optional[str] = typer.Option(None, help="XLSX sheet to read (default: the first)."),
+         encoding: Optional[str] = typer.Option(None, help="Text encoding, e.g. gb18030 (default: detected)."),
+         measure: Optional[str] = typer.Option(None, help="Wide tables: the measure of the figures (default registered)."),
+         period: Optional[str] = typer.Option(None, help="Wide tables: year_end (default), Q1..Q4 or as_of."),
+         refresh: bool = typer.Option(False, "--refresh", help="Fetch again from the URL the snapshot was pulled from."),
+         timeout: float = typer.Option(10.0, help="Seconds to wait for the server."),
+         retries: int = typer.Option(2, help="Retries after a network error or a 5xx/429 answer."),
+         warehouse: Optional[Path] = WarehouseOpt):
+    """Fetch a source, keep its bytes as a sha256-named snapshot, record provenance, load raw and staging."""
+    if source_id is None:
+        if file or url or refresh:
+            raise typer.BadParameter("give a SOURCE_ID to pull a file or URL under")
+        results = pull_mod.load_bundled(warehouse)
+    else:
+        results = [pull_mod.pull_source(
+            source_id, file=file, url=url, publisher=publisher, title=title, kind=kind, published=published,
+            parser=parser, encoding=encoding, sheet=sheet, measure=measure, period=period, refresh=refresh,
+            timeout=timeout, retries=retries, warehouse_path=warehouse)]
+    manifest = pull_mod.read_manifest()
+    for r in results:
+        typer.echo(f"{r.snapshot_id:20} {r.status:12} {r.sha256[:12]}  {r.bytes:>9} bytes  {r.parser:10} "
+                   f"{r.rows_loaded:>6} rows loaded  data/{r.file}")
+        for note in r.notes:
+            typer.echo(f"    {note}")
+        if r.parser == "ricf_tsv":
+            src = manifest.get("sources", {}).get(r.source_id or "", {})
+            licence = manifest.get("snapshots", {}).get(r.snapshot_id, {}).get("licence")
+            typer.echo(f"    register figures: cite {src.get('publisher', '')}, {src.get('title', '')}"
+                       + (f" (licence: {licence})" if licence else ""))
 
 
 @app.command()
@@ -146,13 +177,27 @@ def brief(year: int = typer.Option(..., help="Edition year."),
 
 
 @app.command()
-def sources():
-    """Every source document in the manifest, with its snapshot."""
-    manifest = pull_mod.read_manifest()
-    for sid, s in manifest.get("sources", {}).items():
-        typer.echo(f"{sid:28} {s.get('kind',''):22} {s.get('published',''):11} {s.get('publisher','')}: {s.get('title','')[:70]}")
-    for sid, s in manifest.get("snapshots", {}).items():
-        typer.echo(f"snapshot {sid:19} data/{s['file']}  sha256 {s['sha256'][:12]}  parser {s['parser']}")
+def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
+            warehouse: Optional[Path] = WarehouseOpt):
+    """Every source document (by priority) and every snapshot, with its provenance and last load."""
+    listing = pull_mod.list_sources(warehouse)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(listing, ensure_ascii=False, default=str, indent=1) + "\n")
+        return
+    typer.echo("SOURCES (rank 1 is preferred when several print one figure)")
+    for s in listing["sources"]:
+        held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
+        typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
+                   f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+    typer.echo("\nSNAPSHOTS")
+    for s in listing["snapshots"]:
+        loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]
+                  else "not loaded in this warehouse" if s["loaded_at"] is None and listing["warehouse"] else "")
+        typer.echo(f"{s['snapshot_id']:20} data/{s['file']}  sha256 {s['sha256'][:12]}  {s['bytes'] or '':>8} bytes  "
+                   f"parser {s['parser']}")
+        typer.echo(f"{'':20} origin {s['origin']}; fetched {s['fetched_at'] or 'not recorded'}; {loaded}")
+        if s.get("licence"):
+            typer.echo(f"{'':20} licence: {s['licence']}")
 
 
 @warehouse_app.command("tables")

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
+# NGOBRIEF_DATA: another data folder (a copy of data/) to pull into without touching the repository's
+DATA_DIR = Path(os.environ.get("NGOBRIEF_DATA") or ROOT / "data")
 MANIFEST = DATA_DIR / "sources.toml"
 SQL_DIR = ROOT / "sql"
 EXPECTATIONS_DIR = ROOT / "expectations"

@@ -42,3 +42,7 @@ class PublishingBlocked(NgobriefError):
     """Validation found errors: no brief may be published from these figures."""
 
     exit_code = 1
+
+
+class FetchError(NgobriefError):
+    """A URL could not be fetched (no network, a server error): nothing was changed."""

@@ -1,14 +1,32 @@
-"""Pull stage: find each snapshot named in the data manifest and prove its bytes are the ones listed."""
+"""Pull stage: fetch a source (local file or http/https), keep its bytes as an immutable snapshot named
+by its sha256, record where they came from, and load them into the warehouse's raw and staging layers.
+
+The manifest (data/sources.toml) is the durable record: every snapshot file with its sha256, parser,
+origin and fetch time, and every source document a figure cites. Bundled snapshots live in
+data/snapshots/; a pulled one in data/snapshots/<snapshot id>/<sha256>.<ext>, so a new version never
+overwrites an old one and the manifest change can be reviewed and committed with the file."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import os
+import re
+import tempfile
+import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import config
-from .errors import ManifestError
+from .errors import FetchError, InputError, ManifestError, NgobriefError
+
+# How a snapshot's file is read, as recorded in its manifest entry.
+READ_OPTIONS = ("encoding", "sheet", "measure", "period", "unit")
+SOURCE_KINDS = ("primary", "primary (reprint)", "primary (mirror)", "primary (quoted)",
+                "primary (foundation register)", "secondary")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
@@ -20,6 +38,25 @@ class Snapshot:
     bytes: int
     parser: str
     origin: str
+    source_id: str | None = None          # the document, for layouts that do not name one per row
+    fetched_at: str | None = None         # ISO time the bytes were fetched, when recorded
+    options: dict = field(default_factory=dict, compare=False)   # READ_OPTIONS recorded in the manifest
+
+
+@dataclass
+class PullResult:
+    """What one pull did, for the command line and logs."""
+
+    snapshot_id: str
+    status: str                      # new | updated | unchanged | not_modified | loaded
+    sha256: str
+    bytes: int
+    parser: str
+    origin: str
+    file: str
+    rows_loaded: int = 0
+    source_id: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def read_manifest(path: Path | None = None) -> dict:
@@ -41,21 +78,437 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def snapshot_from_entry(sid: str, entry: dict, data_dir: Path | None = None, *, verify: bool = True) -> Snapshot:
+    """One manifest entry as a Snapshot, its file checked against the recorded sha256."""
+    data_dir = data_dir or config.DATA_DIR
+    path = data_dir / entry["file"]
+    if not path.is_file():
+        raise ManifestError(f"snapshot {sid!r}: file data/{entry['file']} is missing")
+    digest = sha256_of(path) if verify else entry["sha256"]
+    if digest != entry["sha256"]:
+        raise ManifestError(
+            f"snapshot {sid!r}: data/{entry['file']} has sha256 {digest}, but the manifest "
+            f"records {entry['sha256']}; the bundled file changed — restore it, or pull it again "
+            "as a new snapshot")
+    return Snapshot(sid, path, entry["file"], digest, path.stat().st_size, entry["parser"],
+                    entry.get("origin", f"bundled:data/{entry['file']}"), entry.get("source_id"),
+                    entry.get("fetched_at"), {k: entry[k] for k in READ_OPTIONS if k in entry})
+
+
 def bundled_snapshots(manifest: dict | None = None, data_dir: Path | None = None) -> list[Snapshot]:
     """Every snapshot in the manifest, checked against its recorded sha256."""
     manifest = manifest if manifest is not None else read_manifest()
+    return [snapshot_from_entry(sid, entry, data_dir) for sid, entry in manifest.get("snapshots", {}).items()]
+
+
+def resolve(manifest: dict, ident: str) -> str | None:
+    """The snapshot an id means: a snapshot id, or a source id that exactly one snapshot holds."""
+    snaps = manifest.get("snapshots", {})
+    if ident in snaps:
+        return ident
+    holders = [sid for sid, e in snaps.items() if e.get("source_id") == ident]
+    if len(holders) > 1:
+        raise ManifestError(f"source {ident!r} is held by several snapshots ({', '.join(holders)}): "
+                            "pull one of them by its snapshot id")
+    return holders[0] if holders else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Fetching
+
+@dataclass
+class Fetched:
+    content: bytes | None            # None: the server says the copy we hold is current (304)
+    etag: str | None
+    last_modified: str | None
+    url: str
+    content_type: str | None
+
+
+RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None,
+          timeout: float = 10.0, retries: int = 2) -> Fetched:
+    """GET `url` with a timeout, a few retries on network errors and 5xx/429, and a conditional
+    request when we hold a copy (If-None-Match / If-Modified-Since)."""
+    import httpx
+
+    from . import __version__
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise FetchError(f"{url}: only http and https URLs can be pulled (use --file for a local file)")
+    headers = {"User-Agent": f"ngobrief/{__version__}"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    problem = "no attempt made"
+    with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), headers=headers,
+                      follow_redirects=True) as client:
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(min(0.5 * 2 ** (attempt - 1), 2.0))
+            try:
+                r = client.get(url)
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                continue
+            if r.status_code == 304:
+                return Fetched(None, etag, last_modified, str(r.url), None)
+            if r.status_code in RETRY_STATUS:
+                problem = f"HTTP {r.status_code} {r.reason_phrase}"
+                continue
+            if r.status_code >= 400:
+                raise FetchError(f"{url}: HTTP {r.status_code} {r.reason_phrase}; nothing was changed")
+            return Fetched(r.content, r.headers.get("etag"), r.headers.get("last-modified"), str(r.url),
+                           r.headers.get("content-type"))
+    raise FetchError(f"could not fetch {url} ({retries + 1} attempt(s)): {problem}. Nothing was changed: "
+                     "the snapshot already in the manifest, if any, still serves.")
+
+
+def _suffix(data: bytes, hint: str, content_type: str | None) -> str:
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    ext = Path(urlsplit(hint).path if "://" in hint else hint).suffix.lower().lstrip(".")
+    if ext in ("csv", "tsv", "txt", "tab"):
+        return ext
+    ct = (content_type or "").lower()
+    if "tab-separated" in ct:
+        return "tsv"
+    return "csv"
+
+
+# --------------------------------------------------------------------------------------------------
+# The snapshot store and the manifest
+
+def store(data: bytes, snapshot_id: str, suffix: str, data_dir: Path | None = None) -> tuple[str, bool]:
+    """Write bytes to data/snapshots/<id>/<sha256>.<suffix> (once; read-only). Returns (relative path,
+    whether the file is new)."""
     data_dir = data_dir or config.DATA_DIR
-    out = []
-    for sid, entry in manifest.get("snapshots", {}).items():
-        path = data_dir / entry["file"]
-        if not path.is_file():
-            raise ManifestError(f"snapshot {sid!r}: file data/{entry['file']} is missing")
-        digest = sha256_of(path)
-        if digest != entry["sha256"]:
-            raise ManifestError(
-                f"snapshot {sid!r}: data/{entry['file']} has sha256 {digest}, but the manifest "
-                f"records {entry['sha256']}; the bundled file changed — restore it, or pull it again "
-                "as a new snapshot")
-        out.append(Snapshot(sid, path, entry["file"], digest, path.stat().st_size, entry["parser"],
-                            entry.get("origin", f"bundled:data/{entry['file']}")))
-    return out
+    digest = hashlib.sha256(data).hexdigest()
+    rel = f"snapshots/{snapshot_id}/{digest}.{suffix}"
+    path = data_dir / rel
+    if path.is_file() and sha256_of(path) == digest:
+        return rel, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return rel, True
+
+
+def update_manifest(path: Path, snapshot_id: str, snapshot: dict, source_id: str | None = None,
+                    source: dict | None = None) -> None:
+    """Set one [snapshots.ID] entry (and add a [sources.ID] entry) keeping the file's comments and order."""
+    import tomlkit
+
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    if "snapshots" not in doc:
+        doc["snapshots"] = tomlkit.table(is_super_table=True)
+    snaps = doc["snapshots"]
+    if snapshot_id in snaps:
+        entry = snaps[snapshot_id]
+        for k in list(entry.keys()):
+            if k not in snapshot and k in ("etag", "last_modified", *READ_OPTIONS):
+                del entry[k]
+        for k, v in snapshot.items():
+            entry[k] = v
+    else:
+        entry = tomlkit.table()
+        for k, v in snapshot.items():
+            entry[k] = v
+        entry.add(tomlkit.nl())   # keep a blank line between tables
+        snaps[snapshot_id] = entry
+    if source_id is not None and source is not None:
+        if "sources" not in doc:
+            doc["sources"] = tomlkit.table(is_super_table=True)
+        table = tomlkit.table()
+        for k, v in source.items():
+            table[k] = v
+        table.add(tomlkit.nl())
+        doc["sources"][source_id] = table
+    text = tomlkit.dumps(doc)
+    tomllib.loads(text)  # never write a manifest that cannot be read back
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sources-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------------------------------
+# Pulling
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _check_cited_sources(parsed, name: str, known: set[str]) -> None:
+    """Every figure must cite a source document the manifest lists."""
+    typed = parsed.typed
+    if "source_id" not in typed.columns:
+        return
+    for r in typed.select("source_row", "source_id").iter_rows(named=True):
+        if r["source_id"] is not None and r["source_id"] not in known:
+            raise InputError(name, "the figure cites a source that is not in the manifest",
+                             row=r["source_row"], column="source_id", value=r["source_id"],
+                             hint="add it to data/sources.toml [sources], or pull under that id with "
+                                  "--publisher and --title")
+
+
+def load_bundled(warehouse_path: Path | None = None, manifest_path: Path | None = None,
+                 data_dir: Path | None = None) -> list[PullResult]:
+    """Check every snapshot in the manifest and load those the warehouse does not hold yet."""
+    from . import parse, warehouse
+
+    manifest = read_manifest(manifest_path)
+    snaps = bundled_snapshots(manifest, data_dir)
+    con = warehouse.connect(warehouse_path)
+    results = []
+    try:
+        warehouse.create(con)
+        warehouse.load_sources(con, manifest.get("sources", {}))
+        for s in snaps:
+            rows, notes = 0, []
+            if warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256:
+                parsed = parse.parse_snapshot(s)
+                notes = parsed.notes
+                rows = warehouse.load_snapshot(con, s, parsed.raw, parsed.typed, encoding=parsed.encoding,
+                                               sheet=parsed.sheet)
+            results.append(PullResult(s.snapshot_id, "loaded" if rows else "unchanged", s.sha256, s.bytes,
+                                      s.parser, s.origin, s.file, rows, s.source_id, notes))
+    finally:
+        con.close()
+    return results
+
+
+def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
+                publisher: str | None = None, title: str | None = None, kind: str | None = None,
+                published: str | None = None, parser: str | None = None, encoding: str | None = None,
+                sheet: str | None = None, measure: str | None = None, period: str | None = None,
+                refresh: bool = False, timeout: float = 10.0, retries: int = 2,
+                warehouse_path: Path | None = None, manifest_path: Path | None = None,
+                data_dir: Path | None = None) -> PullResult:
+    """Pull one source: from `file` or `url` (a new snapshot version, or a new source added to the
+    manifest), from its recorded URL (`refresh`), or just its snapshot in the manifest.
+
+    Nothing is written — snapshot, manifest or warehouse — unless the file parses completely, and the
+    warehouse load is one transaction."""
+    from . import parse, warehouse
+
+    manifest_path = manifest_path or config.MANIFEST
+    data_dir = data_dir or config.DATA_DIR
+    if file is not None and url is not None:
+        raise NgobriefError("give either --file or --url, not both")
+    manifest = read_manifest(manifest_path)
+    sid = resolve(manifest, ident)
+    entry = manifest.get("snapshots", {}).get(sid) if sid else None
+    sources = dict(manifest.get("sources", {}))
+
+    if sid is None:
+        if not _ID.match(ident):
+            raise NgobriefError(f"{ident!r} cannot name a new source: use lower-case letters, digits, "
+                                "'-', '_' and '.', starting with a letter or digit")
+        if file is None and url is None:
+            raise NgobriefError(f"no snapshot or source {ident!r} in the manifest: give --file PATH or "
+                                "--url URL to add it (with --publisher and --title)")
+        sid = ident
+    if kind is not None and kind not in SOURCE_KINDS:
+        raise NgobriefError(f"unknown kind {kind!r}: one of {', '.join(SOURCE_KINDS)}")
+    if refresh and entry is not None and file is None and url is None:
+        if not str(entry.get("origin", "")).startswith(("http://", "https://")):
+            raise NgobriefError(f"snapshot {sid!r} has no URL to refresh from (origin {entry.get('origin')!r})")
+        url = entry["origin"]
+
+    # 1. the bytes
+    fetched_meta: dict = {}
+    if file is not None:
+        name = str(file)
+        try:
+            data = Path(file).read_bytes()
+        except FileNotFoundError:
+            raise InputError(name, "no such file") from None
+        except IsADirectoryError:
+            raise InputError(name, "is a folder, not a file") from None
+        origin = f"file:{Path(file).name}"   # the name only: a manifest is committed, a home folder is not
+        suffix = _suffix(data, Path(file).name, None)
+    elif url is not None:
+        name = url
+        same_origin = entry is not None and entry.get("origin") == url
+        got = fetch(url, etag=entry.get("etag") if same_origin else None,
+                    last_modified=entry.get("last_modified") if same_origin else None,
+                    timeout=timeout, retries=retries)
+        if got.content is None:
+            result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+            result.status = "not_modified"
+            return result
+        data, origin = got.content, url
+        fetched_meta = {k: v for k, v in (("etag", got.etag), ("last_modified", got.last_modified)) if v}
+        suffix = _suffix(data, url, got.content_type)
+    else:
+        return _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+
+    digest = hashlib.sha256(data).hexdigest()
+    if entry is not None and entry.get("sha256") == digest and (data_dir / entry["file"]).is_file():
+        # the same bytes: the manifest and the snapshot stay; load them only if this warehouse lacks them
+        return _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+
+    # 2. parse completely before anything is written
+    options = {k: (entry or {}).get(k) for k in READ_OPTIONS}
+    options.update({k: v for k, v in (("encoding", encoding), ("sheet", sheet), ("measure", measure),
+                                      ("period", period)) if v is not None})
+    source_id = (entry or {}).get("source_id")
+    new_source = None
+    if source_id is None:
+        if ident in sources:
+            source_id = ident
+        elif entry is None:
+            source_id = ident
+            new_source = {"publisher": publisher or "", "title": title or "", "url": url or "",
+                          "published": published or "", "kind": kind or "secondary",
+                          "notes": f"added by `ngobrief pull {ident}` on {_now_iso()[:10]}"}
+    parser_name, parsed = parse.parse_source(
+        data, parser=parser or (entry or {}).get("parser"), name=name, encoding=options["encoding"],
+        sheet=options["sheet"], source_id=source_id, measure=options["measure"], period=options["period"],
+        unit=options["unit"])
+    if parser_name == "long_csv" and new_source is not None and not (publisher or title):
+        # rows of the long layout name their own sources: no empty source entry for the file itself
+        new_source, source_id = None, None
+    known = set(sources) | ({source_id} if new_source else set())
+    _check_cited_sources(parsed, name, known)
+    if parser_name == "ricf_tsv" and source_id is None:
+        raise InputError(name, "a register snapshot needs a source id", hint="pull it under a source id")
+
+    # 3. write: snapshot file, warehouse (one transaction), manifest
+    con = warehouse.connect(warehouse_path)
+    rel, created = store(data, sid, suffix, data_dir)
+    try:
+        fetched_at = _now_iso()
+        snap = Snapshot(sid, data_dir / rel, rel, digest, len(data), parser_name, origin, source_id, fetched_at,
+                        {k: v for k, v in options.items() if v is not None})
+        new_entry = {"file": rel, "sha256": digest, "parser": parser_name, "origin": origin,
+                     "fetched_at": fetched_at, "bytes": len(data)}
+        if source_id:
+            new_entry["source_id"] = source_id
+        new_entry.update({k: v for k, v in options.items() if v is not None})
+        new_entry.update(fetched_meta)
+        all_sources = {**sources, **({source_id: new_source} if new_source else {})}
+        try:
+            warehouse.create(con)
+            rows = warehouse.load_snapshot(con, snap, parsed.raw, parsed.typed, encoding=parsed.encoding,
+                                           sheet=parsed.sheet, sources=all_sources)
+        except BaseException:
+            if created:
+                _discard(data_dir / rel)
+            raise
+        update_manifest(manifest_path, sid, new_entry, source_id if new_source else None, new_source)
+    finally:
+        con.close()
+    notes = list(parsed.notes)
+    given = [f"--{k}" for k, v in (("publisher", publisher), ("title", title), ("kind", kind),
+                                   ("published", published)) if v is not None]
+    if given and new_source is None:
+        notes.append(f"{', '.join(given)} ignored: the source is already in the manifest; "
+                     "edit data/sources.toml to change it")
+    if new_source is not None and not (publisher and title):
+        notes.append(f"source {source_id!r} was added without a publisher or title: complete it in "
+                     "data/sources.toml so its figures can be cited")
+    return PullResult(sid, "new" if entry is None else "updated", digest, len(data), parser_name, origin, rel,
+                      rows, source_id, notes)
+
+
+def _discard(path: Path) -> None:
+    try:
+        os.chmod(path, 0o644)
+        path.unlink()
+        if not any(path.parent.iterdir()):
+            path.parent.rmdir()
+    except OSError:
+        pass
+
+
+def _load_entry(sid: str, entry: dict | None, data_dir: Path, manifest: dict,
+                warehouse_path: Path | None) -> PullResult:
+    """Load the snapshot the manifest records for `sid` (nothing happens if it is loaded already)."""
+    from . import parse, warehouse
+
+    snap = snapshot_from_entry(sid, entry, data_dir)
+    con = warehouse.connect(warehouse_path)
+    try:
+        warehouse.create(con)
+        rows, notes = 0, []
+        if warehouse.loaded_sha256(con, sid) != snap.sha256:
+            parsed = parse.parse_snapshot(snap)
+            notes = parsed.notes
+            rows = warehouse.load_snapshot(con, snap, parsed.raw, parsed.typed, encoding=parsed.encoding,
+                                           sheet=parsed.sheet, sources=manifest.get("sources", {}))
+    finally:
+        con.close()
+    return PullResult(sid, "loaded" if rows else "unchanged", snap.sha256, snap.bytes, snap.parser, snap.origin,
+                      snap.file, rows, snap.source_id, notes)
+
+
+def list_sources(warehouse_path: Path | None = None, manifest_path: Path | None = None) -> dict:
+    """Every source (with its priority rank) and snapshot in the manifest, with what the warehouse
+    holds of each when there is a warehouse to look in."""
+    import duckdb
+
+    from . import warehouse
+    from .errors import WarehouseBusyError
+
+    manifest = read_manifest(manifest_path)
+    mem = duckdb.connect()
+    try:
+        warehouse.create(mem)
+        warehouse.load_sources(mem, manifest.get("sources", {}))
+        ranks = dict(mem.execute("SELECT source_id, priority_rank FROM staging.sources").fetchall())
+    finally:
+        mem.close()
+    loads, figures, where = {}, {}, None
+    try:
+        con = warehouse.connect(warehouse_path, read_only=True)
+    except (WarehouseBusyError, duckdb.Error):
+        con = None
+    if con is not None:
+        try:
+            where = str(config.warehouse_path(warehouse_path))
+            for row in con.execute("SELECT snapshot_id, loaded_at, rows_loaded, sha256 FROM raw.snapshots").fetchall():
+                loads[row[0]] = row[1:]
+            for table in ("staging.observations", "staging.register_foundations"):
+                for sid, n in con.execute(f"SELECT source_id, count(*) FROM {table} GROUP BY ALL").fetchall():
+                    figures[sid] = figures.get(sid, 0) + n
+        except duckdb.Error:
+            pass
+        finally:
+            con.close()
+    sources = [{"source_id": sid, "priority_rank": ranks.get(sid), "kind": s.get("kind"),
+                "published": s.get("published"), "publisher": s.get("publisher"), "title": s.get("title"),
+                "url": s.get("url"), "warehouse_rows": figures.get(sid, 0) if where else None}
+               for sid, s in manifest.get("sources", {}).items()]
+    sources.sort(key=lambda s: (s["priority_rank"] is None, s["priority_rank"] or 0, s["source_id"]))
+    snapshots = []
+    for sid, e in manifest.get("snapshots", {}).items():
+        loaded = loads.get(sid)
+        current = loaded is not None and loaded[2] == e.get("sha256")
+        snapshots.append({"snapshot_id": sid, "source_id": e.get("source_id"), "file": e.get("file"),
+                          "sha256": e.get("sha256"), "bytes": e.get("bytes") or _size(e.get("file")), "parser": e.get("parser"),
+                          "origin": e.get("origin", f"bundled:data/{e.get('file')}"),
+                          "fetched_at": e.get("fetched_at"), "licence": e.get("licence"),
+                          "loaded_at": loaded[0] if current else None,
+                          "rows_loaded": loaded[1] if current else None})
+    return {"warehouse": where, "sources": sources, "snapshots": snapshots}
+
+
+def _size(file: str | None) -> int | None:
+    path = config.DATA_DIR / file if file else None
+    return path.stat().st_size if path is not None and path.is_file() else None

@@ -15,8 +15,11 @@ from .errors import WarehouseBusyError
 # Which raw and staging tables each parser fills.
 TARGETS = {
     "long_csv": ("raw.observations", "staging.observations"),
+    "wide_table": ("raw.table_cells", "staging.observations"),
     "survey_csv": ("raw.survey_priorities", "staging.survey_priorities"),
+    "ricf_tsv": ("raw.register_foundations", "staging.register_foundations"),
 }
+SNAPSHOT_TABLES = sorted({t for pair in TARGETS.values() for t in pair})
 
 
 def sql_files() -> list[Path]:
@@ -87,8 +90,21 @@ def loaded_sha256(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> str | Non
     return row[0][0] if row else None
 
 
-def load_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame) -> int:
-    """Replace one snapshot's rows in raw and staging in a single transaction.
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _timestamp(text) -> dt.datetime | None:
+    if not text:
+        return None
+    t = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
+def load_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, encoding: str | None = None,
+                  sheet: str | None = None, sources: dict[str, dict] | None = None) -> int:
+    """Replace one snapshot's rows in raw and staging, and its provenance row, in a single transaction
+    (with `sources`, raw.sources is replaced in the same transaction).
 
     Loading the same bytes again changes nothing (not even the provenance timestamp)."""
     raw_table, staging_table = TARGETS[snapshot.parser]
@@ -96,30 +112,57 @@ def load_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame) -> int:
         return 0
     raw = raw.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
     typed = typed.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
+    if "source_id" in typed.columns and getattr(snapshot, "source_id", None):
+        typed = typed.with_columns(pl.col("source_id").fill_null(snapshot.source_id))
     with transaction(con):
+        if sources is not None:
+            _replace_sources(con, sources)
+        # a snapshot may have been read by another parser before: clear it from every table
+        for table in SNAPSHOT_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot.snapshot_id])
         for table, frame in ((raw_table, raw), (staging_table, typed)):
             cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-            con.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot.snapshot_id])
             con.register("incoming", frame.select(cols).to_arrow())
             con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
             con.unregister("incoming")
         con.execute("DELETE FROM raw.snapshots WHERE snapshot_id = ?", [snapshot.snapshot_id])
         con.execute(
-            "INSERT INTO raw.snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO raw.snapshots (snapshot_id, file, sha256, bytes, parser, origin, fetched_at,
+                                          rows_loaded, source_id, loaded_at, encoding, sheet)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [snapshot.snapshot_id, snapshot.file, snapshot.sha256, snapshot.bytes, snapshot.parser,
-             snapshot.origin, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), typed.height],
+             snapshot.origin, _timestamp(getattr(snapshot, "fetched_at", None)), typed.height,
+             getattr(snapshot, "source_id", None), _utc_now(), encoding, sheet],
         )
     return typed.height
 
 
-def load_sources(con, sources: dict[str, dict]) -> int:
-    """Replace raw.sources with the manifest's source documents."""
+def _replace_sources(con, sources: dict[str, dict]) -> None:
     rows = [(sid, s.get("publisher"), s.get("title"), s.get("url"), s.get("published"),
              s.get("kind"), s.get("notes")) for sid, s in sorted(sources.items())]
-    with transaction(con):
-        con.execute("DELETE FROM raw.sources")
+    con.execute("DELETE FROM raw.sources")
+    if rows:
         con.executemany("INSERT INTO raw.sources VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+
+
+def load_sources(con, sources: dict[str, dict]) -> int:
+    """Replace raw.sources with the manifest's source documents."""
+    with transaction(con):
+        _replace_sources(con, sources)
+    return len(sources)
+
+
+def table_fingerprints(con) -> dict[str, str]:
+    """sha256 of every raw, staging and audit table's rows (sorted): equal data, equal fingerprint."""
+    import hashlib
+
+    out = {}
+    for schema, name in con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal "
+            "AND schema_name IN ('raw', 'staging', 'audit') ORDER BY 1, 2").fetchall():
+        rows = con.sql(f'SELECT t::VARCHAR AS r FROM "{schema}"."{name}" AS t ORDER BY r').fetchall()
+        out[f"{schema}.{name}"] = hashlib.sha256("\n".join(r[0] for r in rows).encode("utf-8")).hexdigest()
+    return out
 
 
 def query(con, sql: str, params=None) -> pl.DataFrame:

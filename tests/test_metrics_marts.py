@@ -41,7 +41,7 @@ def test_metric_columns_state_their_unit(con):
 
 
 def _figure(con, row, year, measure, org_type, value, source_id, note=None, half_unit=0.5):
-    con.execute("INSERT INTO staging.observations VALUES (?, 'year_end', ?, ?, ?, ?, ?, ?, 'organizations', ?, ?, 'test', ?)",
+    con.execute("INSERT INTO staging.observations VALUES (?, 'year_end', ?, ?, ?, ?, ?, ?, 'organizations', ?, ?, 'test', ?, 'as_published')",
                 [year, dt.date(year, 12, 31), measure, org_type, value, str(value), half_unit, source_id, note, row])
 
 

@@ -29,7 +29,7 @@ chosen AS (
     FROM observations
     QUALIFY row_number() OVER (
         PARTITION BY year, period, as_of, measure, org_type, definition_id
-        ORDER BY priority_rank NULLS LAST, source_id
+        ORDER BY priority_rank NULLS LAST, source_id, snapshot_id, source_row
     ) = 1
 )
 SELECT
@@ -37,7 +37,7 @@ SELECT
     c.value, c.as_published, c.half_unit, c.unit, c.source_id, c.note,
     a.n_sources, a.all_source_ids,
     c.snapshot_id, c.source_row,
-    c.definition_id
+    c.definition_id, c.source_column
 FROM chosen AS c
 JOIN alternatives AS a
     ON  a.year = c.year AND a.period = c.period AND a.as_of = c.as_of AND a.measure = c.measure
