@@ -200,21 +200,111 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
             typer.echo(f"{'':20} licence: {s['licence']}")
 
 
+FormatOpt = typer.Option("table", "--format", "-f", help="table, csv, json or markdown")
+
+
 @warehouse_app.command("tables")
-def warehouse_tables(warehouse: Optional[Path] = WarehouseOpt):
-    """Every table and view with its row count and description."""
-    con = wh.connect(warehouse, read_only=True)
+def warehouse_tables(fmt: str = FormatOpt, warehouse: Optional[Path] = WarehouseOpt):
+    """Every table and view: schema, name, kind, row count and description."""
+    from . import inspect as insp
+
+    con = wh.connect_for_reading(warehouse)
     try:
-        rows = con.sql("""
-            SELECT schema_name AS schema, table_name AS name, 'table' AS kind, comment FROM duckdb_tables() WHERE NOT internal
-            UNION ALL
-            SELECT schema_name, view_name, 'view', comment FROM duckdb_views() WHERE NOT internal AND schema_name <> 'main'
-            ORDER BY 1, 2""").fetchall()
-        for schema, name, kind, comment in rows:
-            n = con.sql(f'SELECT count(*) FROM "{schema}"."{name}"').fetchall()[0][0]
-            typer.echo(f"{schema}.{name:28} {kind:5} {n:>7} rows  {comment or ''}")
+        typer.echo(insp.format_frame(insp.catalog(con), fmt), nl=False)
+        if fmt == "table":
+            version = wh.storage_version(con) or "unknown"
+            typer.echo(f"storage format {version}: DuckDB {version.strip('v+')} or later opens this file")
     finally:
         con.close()
+
+
+@warehouse_app.command("describe")
+def warehouse_describe(table: str = typer.Argument(..., help="schema.name, or a name only one schema has"),
+                       fmt: str = FormatOpt, warehouse: Optional[Path] = WarehouseOpt):
+    """One table or view: description, key, defining file, and its columns with types and comments."""
+    from . import inspect as insp
+
+    con = wh.connect_for_reading(warehouse)
+    try:
+        d = insp.describe(con, table)
+    finally:
+        con.close()
+    if fmt == "json":
+        typer.echo(json.dumps({**d, "columns": d["columns"].to_dicts()}, ensure_ascii=False, indent=1))
+        return
+    if fmt == "table":
+        typer.echo(f"{d['name']}  ({d['kind']}, {d['rows']} rows)")
+        typer.echo(f"  {d['description']}")
+        typer.echo(f"  key: {'; '.join(d['keys']) if d['keys'] else 'none declared (see docs/warehouse.md for its grain)'}")
+        if d["defined_in"]:
+            typer.echo(f"  defined in {d['defined_in']}")
+        typer.echo("")
+    typer.echo(insp.format_frame(d["columns"], fmt, noun="column"), nl=False)
+
+
+@warehouse_app.command("sql")
+def warehouse_sql(query: str = typer.Argument(..., help="SQL to run; the warehouse is opened read-only"),
+                  fmt: str = FormatOpt, warehouse: Optional[Path] = WarehouseOpt):
+    """Run a query on a read-only connection: writes, file access and ATTACH are refused (exit 2)."""
+    from . import inspect as insp
+
+    if fmt not in insp.FORMATS:
+        raise insp.QueryError(f"unknown format {fmt!r}: use one of {', '.join(insp.FORMATS)}")
+    con = wh.connect_for_reading(warehouse)
+    try:
+        df = insp.run_query(con, query)
+    finally:
+        con.close()
+    typer.echo(insp.format_frame(df, fmt), nl=False)
+
+
+@warehouse_app.command("export")
+def warehouse_export(table_or_query: str = typer.Argument(..., help="schema.name of a table or view, or a SELECT query"),
+                     to: Path = typer.Option(..., "--to", help="FILE.parquet, FILE.csv or FILE.xlsx"),
+                     warehouse: Optional[Path] = WarehouseOpt):
+    """Write a table, view or query result to Parquet, CSV or Excel. In CSV and Excel, text that a
+    spreadsheet would run as a formula (starting with =, +, -, @) stays text."""
+    from . import inspect as insp
+
+    con = wh.connect_for_reading(warehouse)
+    try:
+        df, label = insp.read_target(con, table_or_query)
+    finally:
+        con.close()
+    path = insp.export(df, to, sheet=label)
+    typer.echo(f"{path}: {df.height} row{'s' if df.height != 1 else ''}, {df.width} columns from {label}")
+
+
+@warehouse_app.command("lineage")
+def warehouse_lineage(year: int = typer.Option(..., help="Year of the figure."),
+                      org_type: str = typer.Option(..., "--org-type", help="all, social_association, private_non_enterprise, foundation, foundation_*"),
+                      measure: str = typer.Option("participation_ratio", help="participation_ratio, participation_pct, or a published measure: registered, engaged_international, published_share_pct, ..."),
+                      period: Optional[str] = typer.Option(None, help="year_end, Q3, Q4 or as_of (default: every period, listed apart)"),
+                      as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the figure, YYYY-MM-DD."),
+                      fmt: str = typer.Option("text", "--format", "-f", help="text or json"),
+                      warehouse: Optional[Path] = WarehouseOpt):
+    """Where a figure comes from: the staging and raw rows, the snapshot file (sha256) and the source
+    document, for the chosen source and every other source that printed the figure."""
+    import datetime as dt
+
+    from . import inspect as insp
+
+    if fmt not in ("text", "json"):
+        raise insp.QueryError(f"unknown format {fmt!r}: use text or json")
+    if as_of is not None:
+        try:
+            dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise insp.QueryError(f"--as-of {as_of!r} is not a date like 2012-12-31") from None
+    con = wh.connect_for_reading(warehouse)
+    try:
+        items = insp.lineage(con, year, org_type, measure, period=period, as_of=as_of)
+    finally:
+        con.close()
+    if fmt == "json":
+        typer.echo(json.dumps(items, ensure_ascii=False, default=str, indent=1))
+    else:
+        typer.echo(insp.format_lineage(items), nl=False)
 
 
 def main() -> None:

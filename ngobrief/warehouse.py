@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import duckdb
 import polars as pl
 
 from . import config
-from .errors import WarehouseBusyError
+from .errors import NgobriefError, WarehouseBusyError
 
 # Which raw and staging tables each parser fills.
 TARGETS = {
@@ -31,26 +32,71 @@ def sql_files() -> list[Path]:
     return files
 
 
+# New warehouse files are written in the storage format of DuckDB 1.4 (the long-term-support
+# release), which DuckDB 1.4, 1.5 and 2.0 all read: older tools such as the last command-line shell
+# on PyPI (duckdb-cli 1.5) cannot open a file in DuckDB 2.0's own format. The format is fixed when the
+# file is created; later writes by DuckDB 2.0 keep it (see docs/warehouse.md).
+STORAGE_VERSION = "v1.4.0"
+
+
 def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a lock held by another process becomes a message, not a trace."""
     path = config.warehouse_path(path)
-    if read_only and not path.exists():
-        raise WarehouseBusyError(f"no warehouse at {path}: run `ngobrief run` first")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        if read_only:
+            raise NgobriefError(f"no warehouse at {path}: run `ngobrief run` (or `ngobrief pull`) first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _open(path, read_only=False, config={"storage_compatibility_version": STORAGE_VERSION}).close()
+    return _open(path, read_only=read_only)
+
+
+def connect_for_reading(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection whose SQL cannot reach files or the network either (no ATTACH, COPY TO,
+    read_csv, INSTALL): what a user's own queries run on, so that they can only read the warehouse."""
+    con = connect(path, read_only=True)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The oldest DuckDB release that reads this warehouse file, e.g. 'v1.4.0+'."""
+    rows = con.sql("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return (rows[0][0] or {}).get("storage_version") if rows else None
+
+
+def _open(path: Path, *, read_only: bool, config: dict | None = None) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=config or {})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusyError(
-                f"the warehouse {path} is in use by another process ({_lock_holder(exc)}); "
+                f"the warehouse {path} is locked by another process: {lock_holder(str(exc))}. "
+                "DuckDB lets one process write, or several processes read, at a time: "
                 "wait for it to finish and try again") from None
         raise
 
 
-def _lock_holder(exc: Exception) -> str:
-    text = str(exc)
-    i = text.find("PID")
-    return text[i:].split(")")[0].strip() if i >= 0 else "lock held"
+def lock_holder(message: str) -> str:
+    """Who holds the lock, from DuckDB's message: the program and PID, and the command line where
+    the system shows it (e.g. 'PID 4242, `ngobrief run --year 2012`')."""
+    m = re.search(r"lock is held in (.+?) \(PID (\d+)\)", message)
+    if not m:
+        return "DuckDB does not say which one"
+    program, pid = m.group(1), m.group(2)
+    try:
+        argv = [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    except OSError:  # not Linux, or the process has just ended
+        argv = []
+    # the program's name, not its folder: `python3.11 ngobrief run`
+    if argv:
+        argv[0] = Path(argv[0]).name
+        if argv[0].startswith("python") and len(argv) > 1 and "/" in argv[1]:
+            argv[1] = Path(argv[1]).name
+    command = " ".join(" ".join(argv).split())  # one line, however the command was typed
+    if len(command) > 100:
+        command = command[:99] + "…"
+    return f"PID {pid}, `{command or program}`"
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
