@@ -184,10 +184,10 @@ def source_disagreements(con, up_to_year: int, measures: list[str], types: list[
     """, {"year": up_to_year, "measures": measures, "types": types})
 
 
-def register_foundations(con, year: int):
-    """Foundation-register (RICF) figures for the foundations section: the slot for issue 3's
-    marts.register_* views. Until a register is loaded there is nothing to show, and the section
-    says nothing about it."""
+def register_foundations(con, year: int) -> dict | None:
+    """Foundation-register (RICF) figures for the foundations section: the slot for the
+    marts.register_* views. Returns None until a register is loaded (the section then says nothing
+    about it), else {"sentences": [{"text": ..., "cites": [...]}, ...]} for the template."""
     return None
 
 
@@ -626,7 +626,9 @@ def _foundations(con, year, types, text, fmt, cite) -> dict:
         sentences.append({"text": say(text["foundations"]["projects"], foundations=fmt.count(f["value"]),
                                       projects=fmt.count(p["value"]), countries=fmt.count(c["value"]), year=year),
                           "cites": cite(f["source_id"], p["source_id"], c["source_id"])})
-    return {"rows": rows, "sentences": sentences, "breakdown": breakdown}
+    definitions = [{"as_of": text["list_sep"].join(dict.fromkeys(r["as_of"] for r in rows if r["definition"] == d)),
+                    "text": d} for d in dict.fromkeys(r["definition"] for r in rows if r["definition"])]
+    return {"rows": rows, "sentences": sentences, "breakdown": breakdown, "definitions": definitions}
 
 
 def render_html(ctx: dict) -> str:
