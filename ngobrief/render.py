@@ -284,6 +284,9 @@ def _finding_rows(rows, text, fmt) -> list[str]:
 def brief_context(con, year: int, lang: str, types: list[str] | None = None,
                   compare_to: int | None = None) -> dict:
     text = content(lang)
+    if not con.sql("SELECT 1 FROM duckdb_views() WHERE schema_name = 'marts' AND view_name = 'participation'"
+                   ).fetchall():
+        raise RenderError("the warehouse holds no figures yet: run `ngobrief run` (or `ngobrief pull`) first")
     fmt = Formatter(text["locale"], text.get("wan_unit"))
     cite = Citations()
     types = _types_for(con, year, types)
@@ -293,8 +296,10 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
 
     part = metrics.participation(con, year, types)
     if part.filter(pl.col("participation_pct").is_not_null()).height == 0:
+        every = metrics.participation(con, None, types).filter(pl.col("participation_pct").is_not_null())
+        years = ", ".join(str(y) for y in sorted(set(every["year"]))) or "none"
         raise RenderError(f"no participation figures for {year} and types {', '.join(types)}: the warehouse "
-                          f"has no such year with both counts (years with figures: {metrics.brief_years(con)})")
+                          f"holds both counts for these types only in: {years}")
     rows = _with_half_units(con, part.filter(pl.col("participation_pct").is_not_null()).to_dicts())
     known_sources = {s["source_id"]: s for s in metrics.sources_used(
         con, query(con, "SELECT source_id FROM staging.sources")["source_id"].to_list()).to_dicts()}
@@ -406,19 +411,18 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     }
 
     # Data quality: what validation found, where sources disagree, definitions that differ
-    findings = []
-    other_years = 0
+    findings, elsewhere = [], 0
     for f in validate.latest_findings(con):
         failing = json.loads(f["unexpected_rows"] or "[]")
-        if failing and not any(str(r.get("year")) == str(year) for r in failing):
-            other_years += 1
+        here = [r for r in failing if str(r.get("year")) == str(year) and r.get("org_type", types[0]) in types]
+        if failing and not here:
+            elsewhere += 1      # a finding about other years or types only: kept in the warehouse
             continue
-        failing = [r for r in failing if str(r.get("year")) == str(year)]
         findings.append({"severity": text["severity"].get(f["severity"], f["severity"]),
                          "level": f["severity"],
                          "description": text["finding_descriptions"].get(f["description"],
                                                                          f["description"] or f["expectation"]),
-                         "rows": _finding_rows(failing, text, fmt)})
+                         "rows": _finding_rows(here, text, fmt)})
     disputes = []
     d_frame = source_disagreements(con, year, ["registered", "engaged_international", "published_share_pct"],
                                    [t for t in types])
@@ -431,7 +435,7 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
             "versions": [{"value": fmt.pct(r["value"]) if r["measure"].endswith("_pct") else
                           fmt.count(r["value"], r["half_unit"]), "as_published": r["as_published"],
                           "chosen": bool(r["chosen"]), "cites": cite(r["source_id"])} for r in g]})
-    quality = {"findings": findings, "other_years": other_years, "disputes": disputes}
+    quality = {"findings": findings, "other_years": elsewhere, "disputes": disputes}
 
     # Sources and method
     sources = metrics.sources_used(con, cite.order).to_dicts()

@@ -203,3 +203,19 @@ class TestFormatter:
     def test_dates_in_the_readers_language(self):
         assert self.en.date("2012-12-31") == "December 31, 2012"
         assert self.zh.date("2012-12-31") == "2012年12月31日"
+
+
+def test_an_empty_warehouse_is_a_clear_error(tmp_path):
+    from ngobrief import warehouse
+
+    con = warehouse.connect(tmp_path / "empty.duckdb")
+    try:
+        with pytest.raises(NgobriefError, match="run `ngobrief run`"):
+            render.brief_context(con, 2012, "en")
+    finally:
+        con.close()
+
+
+def test_data_quality_lists_only_findings_about_the_briefs_year_and_types(con):
+    ctx = render.brief_context(con, 2012, "en", types=["all"])
+    assert ctx["quality"]["findings"] == [] and ctx["quality"]["other_years"] >= 1
