@@ -169,11 +169,13 @@ def metrics(year: Optional[int] = typer.Option(None, help="Only rows for this ye
 def brief(year: int = typer.Option(..., help="Edition year."),
           lang: str = typer.Option("en", help="en or zh"),
           types: Optional[str] = typer.Option(None, help="Comma-separated org types, e.g. social_association,foundation"),
+          compare_to: Optional[int] = typer.Option(None, "--compare-to", help="Earlier year for the key figures' change (default: the previous observation)."),
           out: Optional[Path] = typer.Option(None, help="Write the PDF here instead of outputs/briefs/."),
           warehouse: Optional[Path] = WarehouseOpt):
     """Render one PDF brief from the warehouse (no Prefect, no network)."""
-    b = pipeline.render_stage(year, lang, warehouse, out, types.split(",") if types else None)
-    typer.echo(str(b.path))
+    b = pipeline.render_stage(year, lang, warehouse, out, [t.strip() for t in types.split(",") if t.strip()] if types else None,
+                              compare_to)
+    typer.echo(f"{b.path}  {b.pages} pages  sha256 {b.pdf_sha256[:12]}")
 
 
 @app.command()

@@ -32,6 +32,10 @@ class ManifestError(NgobriefError):
     """The data manifest and the snapshot files it lists do not agree."""
 
 
+class WarehouseMissingError(NgobriefError):
+    """There is no warehouse file yet where one is to be read."""
+
+
 class WarehouseBusyError(NgobriefError):
     """Another process holds the warehouse lock."""
 

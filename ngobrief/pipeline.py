@@ -52,9 +52,10 @@ def compute_stage(warehouse_path: Path | None = None, year: int | None = None) -
 
 
 def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
-                 out: Path | None = None, types: list[str] | None = None) -> render.Brief:
+                 out: Path | None = None, types: list[str] | None = None,
+                 compare_to: int | None = None) -> render.Brief:
     con = warehouse.connect(warehouse_path)
     try:
-        return render.render_brief(con, year, lang, out=out, types=types)
+        return render.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
     finally:
         con.close()

@@ -464,7 +464,7 @@ def list_sources(warehouse_path: Path | None = None, manifest_path: Path | None 
     import duckdb
 
     from . import warehouse
-    from .errors import WarehouseBusyError
+    from .errors import WarehouseBusyError, WarehouseMissingError
 
     manifest = read_manifest(manifest_path)
     mem = duckdb.connect()
@@ -477,7 +477,7 @@ def list_sources(warehouse_path: Path | None = None, manifest_path: Path | None 
     loads, figures, where = {}, {}, None
     try:
         con = warehouse.connect(warehouse_path, read_only=True)
-    except (WarehouseBusyError, duckdb.Error):
+    except (WarehouseBusyError, WarehouseMissingError, duckdb.Error):
         con = None
     if con is not None:
         try:

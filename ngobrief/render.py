@@ -1,24 +1,38 @@
-"""Render stage: figures from the marts into an HTML brief (Jinja2) and a PDF (WeasyPrint).
+"""Render stage: figures from the warehouse into an HTML brief (Jinja2) and a tagged PDF (WeasyPrint).
 
 Every number shown comes from the warehouse; the per-language content files in templates/content/
-hold labels and sentence patterns only."""
+hold labels, sentence patterns and the study summary only, never a figure. The same warehouse and
+templates give the same PDF bytes: the PDF's dates come from the data load, not the clock."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import logging
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import yaml
-from babel.numbers import format_decimal
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from . import config, metrics, validate
+from . import charts, config, metrics, validate
 from .errors import NgobriefError
+from .warehouse import query
 
 LANGS = ("en", "zh")
+# The series of the main trends chart, and the foundation types of the foundations chart and section.
+MAIN_TYPES = ("all", "social_association", "private_non_enterprise", "foundation")
+FOUNDATION_TYPES = ("foundation", "foundation_public", "foundation_nonpublic")
+# The URL prefix under which a render's own charts are served (from memory, never from disk or network).
+CHART_SCHEME = "ngobrief-chart:"
 
 
 class RenderError(NgobriefError):
@@ -33,73 +47,593 @@ def content(lang: str) -> dict:
 
 
 class Formatter:
-    """Numbers and percentages in the reader's locale (babel)."""
+    """Numbers, percentages and dates in the reader's locale (babel); 万 where a Chinese reader expects it."""
 
-    def __init__(self, locale: str):
-        self.locale = locale
+    def __init__(self, locale: str, wan: str | None = None):
+        self.locale, self.wan = locale, wan
 
-    def count(self, value) -> str:
-        return "" if value is None else format_decimal(round(value), locale=self.locale)
-
-    def pct(self, value, digits: int = 2) -> str:
+    def count(self, value, half_unit=None) -> str:
+        """A count as published: in 万 when the source printed it to a tenth or hundredth of 万 (49.9万),
+        otherwise every digit (3,029). Never more or fewer digits than the source printed."""
         if value is None:
             return ""
-        return format_decimal(value, format="0." + "0" * digits, locale=self.locale) + "%"
+        if self.wan and value >= 10_000 and half_unit and half_unit >= 5:
+            decimals = max(0, round(-math.log10(2 * half_unit / 10_000)))
+            if decimals <= 2:
+                return format_decimal(value / 10_000, format="#,##0." + "0" * decimals if decimals else "#,##0",
+                                      locale=self.locale) + self.wan
+        return format_decimal(round(value), format="#,##0", locale=self.locale)
 
+    def axis(self, value: float) -> str:
+        """A round chart tick (200,000 or 20万)."""
+        if self.wan and value >= 10_000:
+            return format_decimal(value / 10_000, format="#,##0.##", locale=self.locale) + self.wan
+        return format_decimal(value, format="#,##0.##", locale=self.locale)
 
-def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env
+    def pct(self, value, digits: int | None = None) -> str:
+        """A percentage given in percent (0.11 -> 0.11%): two decimals, more for tiny shares so that
+        at least two significant digits show (0.0025%)."""
+        if value is None:
+            return ""
+        if digits is None:
+            digits = 2 if value <= 0 else max(2, 1 - math.floor(math.log10(value)))
+        return format_percent(value / 100, format="#,##0." + "0" * digits + "%", locale=self.locale)
+
+    def change_pct(self, value) -> str:
+        if value is None:
+            return ""
+        return format_percent(value / 100, format="+#,##0.0%;-#,##0.0%", locale=self.locale)
+
+    def points(self, value) -> str:
+        """A difference of two percentages, in percentage points."""
+        if value is None:
+            return ""
+        digits = 2 if value == 0 else max(2, 1 - math.floor(math.log10(abs(value))))
+        pattern = "0." + "0" * digits
+        return format_decimal(value, format=f"+{pattern};-{pattern}", locale=self.locale)
+
+    def date(self, value, length: str = "long") -> str:
+        """A date in words (December 31, 2012 / 2012年12月31日); length "medium" for tables."""
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value[:10])
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return format_date(value, format=length, locale=self.locale)
 
 
 def say(pattern: str, **values) -> str:
-    """Fill a content file's sentence pattern with already formatted values."""
+    """Fill a content file's sentence pattern with already formatted values (escaped later, in the page)."""
     return Environment(autoescape=False, undefined=StrictUndefined).from_string(pattern).render(**values)
 
 
-def brief_context(con, year: int, lang: str, types: list[str] | None = None) -> dict:
-    text = content(lang)
-    fmt = Formatter(text["locale"])
-    part = metrics.participation(con, year, types)
-    if part.filter(part["participation_pct"].is_not_null()).height == 0:
-        raise RenderError(f"no participation figures for {year}: the warehouse has no year with both "
-                          f"counts then (years with figures: {metrics.brief_years(con)})")
-    rows = part.to_dicts()
-    headline = next((r for r in rows if r["org_type"] == "all" and r["participation_pct"] is not None),
-                    next(r for r in rows if r["participation_pct"] is not None))
-    type_label = text["org_types"]
-    key = {
-        "type": type_label.get(headline["org_type"], headline["org_type"]),
-        "engaged": fmt.count(headline["engaged_international"]),
-        "registered": fmt.count(headline["registered"]),
-        "pct": fmt.pct(headline["participation_pct"]),
-        "year": headline["year"], "as_of": str(headline["as_of"]),
-    }
-    table = []
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+class Citations:
+    """Numbers sources in order of first citation, so the brief's notes read [1], [2], … down the pages."""
+
+    def __init__(self):
+        self.order: list[str] = []
+
+    def __call__(self, *source_ids) -> list[int]:
+        numbers = []
+        for sid in source_ids:
+            for s in ([sid] if isinstance(sid, str) else list(sid or [])):
+                if s is None:
+                    continue
+                if s not in self.order:
+                    self.order.append(s)
+                numbers.append(self.order.index(s) + 1)
+        return sorted(set(numbers))
+
+
+# ---- reads the brief needs beyond metrics.py (plain SELECTs on existing marts and staging tables) ----
+
+def data_loaded_at(con) -> dt.datetime:
+    """When the figures were loaded: the brief's 'generated' date and the PDF's creation date.
+
+    Derived from the warehouse, not the clock, so the same warehouse always gives the same PDF."""
+    # a pulled file carries its fetch time; a bundled one (fetched_at NULL) the time it was first loaded
+    row = con.sql("SELECT max(coalesce(fetched_at, loaded_at)) FROM raw.snapshots").fetchall()
+    if not row or row[0][0] is None:
+        raise RenderError("the warehouse holds no loaded snapshot: run `ngobrief pull` first")
+    return row[0][0].replace(microsecond=0)
+
+
+def figures(con, measures: list[str], year: int | None = None) -> pl.DataFrame:
+    """Chosen figures (marts.figures) for some measures."""
+    return query(con, """
+        SELECT year, period, as_of, measure, org_type, value, as_published, half_unit, unit, source_id, note,
+               all_source_ids
+        FROM marts.figures
+        WHERE list_contains($measures, measure) AND ($year IS NULL OR year = $year)
+        ORDER BY year, as_of, measure, org_type
+    """, {"measures": measures, "year": year})
+
+
+def survey_priorities(con) -> pl.DataFrame:
+    return query(con, """
+        SELECT rank, sector_en, sector_zh, support_band, support_pct, source_id, note
+        FROM staging.survey_priorities ORDER BY rank
+    """)
+
+
+def source_disagreements(con, up_to_year: int, measures: list[str], types: list[str]) -> pl.DataFrame:
+    """Figures that several sources print differently, beyond the precision each printed, with the
+    source the marts chose (by priority) marked."""
+    return query(con, """
+        WITH observations AS (
+            SELECT o.year, o.period, o.as_of, o.measure, o.org_type, o.value, o.half_unit, o.as_published,
+                   o.source_id, s.priority_rank
+            FROM staging.observations AS o LEFT JOIN staging.sources AS s USING (source_id)
+            WHERE o.year <= $year AND list_contains($measures, o.measure) AND list_contains($types, o.org_type)
+        ),
+        disputed AS (
+            SELECT year, period, as_of, measure, org_type
+            FROM observations GROUP BY ALL
+            HAVING max(value - half_unit) > min(value + half_unit)
+        )
+        SELECT o.*, o.source_id = f.source_id AS chosen
+        FROM observations AS o
+        JOIN disputed USING (year, period, as_of, measure, org_type)
+        JOIN marts.figures AS f USING (year, period, as_of, measure, org_type)
+        ORDER BY o.year, o.as_of, o.measure, o.org_type, o.priority_rank
+    """, {"year": up_to_year, "measures": measures, "types": types})
+
+
+def register_foundations(con, year: int) -> dict | None:
+    """Foundation-register (RICF) figures for the foundations section: the slot for the
+    marts.register_* views. Returns None until a register is loaded (the section then says nothing
+    about it), else {"sentences": [{"text": ..., "cites": [...]}, ...]} for the template."""
+    return None
+
+
+# ---- growth rates: the one seam the trends mart (marts.registered_trends) replaces ----
+
+def registered_trends(con, year: int, types: list[str], since: int | None = None) -> list[dict]:
+    """For each type: its latest year-end count up to `year`, the earlier count it is compared with
+    (the previous observation, or the one for year `since`), the change, the compound annual growth
+    rate over the years between (gaps annualized, never filled) and its share of all organizations.
+
+    To be pointed at marts.registered_trends once that mart is merged; it computes here only what
+    the brief shows."""
+    reg = metrics.registered(con).filter((pl.col("period") == "year_end") & (pl.col("year") <= year))
+    totals = {r["year"]: r["registered"] for r in reg.filter(pl.col("org_type") == "all").to_dicts()}
+    rows = []
+    for org_type in types:
+        series = reg.filter(pl.col("org_type") == org_type).sort("year").to_dicts()
+        if not series:
+            continue
+        latest = series[-1]
+        earlier = [r for r in series[:-1] if since is None or r["year"] == since]
+        before = earlier[-1] if earlier else None
+        row = {"org_type": org_type, "year": latest["year"], "as_of": latest["as_of"],
+               "registered": latest["registered"], "half_unit": latest["half_unit"],
+               "source_id": latest["source_id"], "previous_year": None, "previous_registered": None,
+               "previous_half_unit": None, "previous_source_id": None, "change": None, "change_pct": None,
+               "cagr_pct": None, "share_of_total_pct": None}
+        if before:
+            years = latest["year"] - before["year"]
+            row.update(previous_year=before["year"], previous_registered=before["registered"],
+                       previous_half_unit=before["half_unit"], previous_source_id=before["source_id"],
+                       change=latest["registered"] - before["registered"],
+                       change_pct=100 * (latest["registered"] / before["registered"] - 1),
+                       cagr_pct=100 * ((latest["registered"] / before["registered"]) ** (1 / years) - 1))
+        if org_type != "all" and totals.get(latest["year"]):
+            row["share_of_total_pct"] = 100 * latest["registered"] / totals[latest["year"]]
+        rows.append(row)
+    return rows
+
+
+# ---- the brief, section by section, in page order (citations are numbered as they appear) ----
+
+def _types_for(con, year: int, types: list[str] | None) -> list[str]:
+    known = list(metrics.TYPE_ORDER)
+    if types:
+        unknown = [t for t in types if t not in known]
+        if unknown:
+            raise RenderError(f"unknown organization type(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+        return [t for t in known if t in types]
+    return known
+
+
+def _with_half_units(con, rows: list[dict]) -> list[dict]:
+    """Attach the printed precision of each row's registered count (49.9万 -> ± 500), so that counts are
+    shown with the digits their source printed."""
+    years = sorted({r["year"] for r in rows})
+    reg = metrics.registered(con).filter(pl.col("year").is_in(years)).to_dicts()
+    half = {(r["year"], r["period"], r["as_of"], r["org_type"]): r["half_unit"] for r in reg}
+    return [{**r, "registered_half_unit": half.get((r["year"], r["period"], r["as_of"], r["org_type"]))}
+            for r in rows]
+
+
+def _short_source(source: dict | None, n: int) -> str:
+    """Publisher and title (up to its first ';') with the source's number in the list of sources."""
+    if not source:
+        return f"[{n}]"
+    return f"{source['publisher']}, {source['title'].split(';')[0].strip()} [{n}]"
+
+
+def _finding_rows(rows, text, fmt) -> list[str]:
+    out = []
     for r in rows:
-        table.append({
-            "org_type": type_label.get(r["org_type"], r["org_type"]),
-            "period": text["periods"].get(r["period"], r["period"]),
-            "as_of": str(r["as_of"]),
-            "engaged": fmt.count(r["engaged_international"]),
-            "registered": fmt.count(r["registered"]),
-            "pct": fmt.pct(r["participation_pct"]),
-            "published": fmt.pct(r["published_share_pct"]) if r["published_share_pct"] is not None else "",
-            "disagrees": bool(r["published_disagrees"]),
-            "definition": r["definition"] or "",
-            "sources": ", ".join(r["source_ids"]),
-        })
-    source_ids = {s for r in rows for s in r["source_ids"]}
-    findings = validate.latest_findings(con, year)
-    return {
-        "lang": lang, "year": year, "text": text, "key": key,
-        "headline": say(text["narrative"]["headline"], **key),
-        "edition": say(text["edition"], year=year),
-        "table": table,
-        "sources": metrics.sources_used(con, source_ids).to_dicts(),
-        "findings": findings,
+        parts = []
+        if r.get("year") is not None:
+            parts.append(say(text["year_pattern"], year=r["year"]))
+        if r.get("org_type"):
+            parts.append(text["org_types"].get(r["org_type"], r["org_type"]))
+        if r.get("period"):
+            parts.append(text["periods"].get(r["period"], r["period"]))
+        if r.get("as_of") and r.get("period") != "year_end":
+            parts.append(fmt.date(r["as_of"], "medium"))
+        values = []
+        for k, v in r.items():
+            if k in ("year", "org_type", "period", "as_of") or v is None:
+                continue
+            label = text["finding_fields"].get(k, k)
+            if isinstance(v, (int, float)):
+                v = fmt.pct(v) if k.endswith("_pct") else fmt.count(v)
+            values.append(say(text["quality"]["field"], label=label, value=v))
+        out.append(" · ".join(parts) + (text["colon"] + text["value_sep"].join(values) if values else ""))
+    return out
+
+
+def brief_context(con, year: int, lang: str, types: list[str] | None = None,
+                  compare_to: int | None = None) -> dict:
+    text = content(lang)
+    if not con.sql("SELECT 1 FROM duckdb_views() WHERE schema_name = 'marts' AND view_name = 'participation'"
+                   ).fetchall():
+        raise RenderError("the warehouse holds no figures yet: run `ngobrief run` (or `ngobrief pull`) first")
+    fmt = Formatter(text["locale"], text.get("wan_unit"))
+    cite = Citations()
+    types = _types_for(con, year, types)
+    label = text["org_types"]
+    if compare_to is not None and compare_to >= year:
+        raise RenderError(f"--compare-to {compare_to} must be earlier than the edition year {year}")
+
+    part = metrics.participation(con, year, types)
+    if part.filter(pl.col("participation_pct").is_not_null()).height == 0:
+        every = metrics.participation(con, None, types).filter(pl.col("participation_pct").is_not_null())
+        years = ", ".join(str(y) for y in sorted(set(every["year"]))) or "none"
+        raise RenderError(f"no participation figures for {year} and types {', '.join(types)}: the warehouse "
+                          f"holds both counts for these types only in: {years}")
+    rows = _with_half_units(con, part.filter(pl.col("participation_pct").is_not_null()).to_dicts())
+    known_sources = {s["source_id"]: s for s in metrics.sources_used(
+        con, query(con, "SELECT source_id FROM staging.sources")["source_id"].to_list()).to_dicts()}
+
+    def note(*source_ids) -> str:
+        ids = [i for i in dict.fromkeys(source_ids) if i]
+        return text["value_sep"].join(_short_source(known_sources.get(i), cite(i)[0]) for i in ids)
+    registered_year = metrics.registered(con, year).filter(pl.col("org_type").is_in(types))
+    loaded_at = data_loaded_at(con)
+    as_of_dates = [r["as_of"] for r in rows] + registered_year["as_of"].to_list()
+    covered = [t for t in types if t in {r["org_type"] for r in rows} | set(registered_year["org_type"])]
+
+    # Cover
+    cover = {
+        "edition": say(text["cover"]["edition"], year=year),
+        "as_of": say(text["cover"]["as_of"], date=fmt.date(max(as_of_dates))),
+        "generated": say(text["cover"]["generated"], date=fmt.date(loaded_at)),
+        "types": [label[t] for t in covered],
     }
+
+    # Key figures: the headline type's counts and ratio; the total registered; the change since Y0.
+    headline = next((r for r in rows if r["org_type"] == "all"), rows[0])
+    total_type = "all" if "all" in types else headline["org_type"]
+    since = registered_trends(con, year, [total_type], since=compare_to)
+    total = next((t for t in since if t["year"] == year), None)
+    key = []
+    if total:
+        key.append({"label": say(text["key"]["registered"], type=label[total_type]),
+                    "value": fmt.count(total["registered"], total["half_unit"]),
+                    "when": fmt.date(total["as_of"]), "note": note(total["source_id"])})
+    key.append({"label": say(text["key"]["engaged"], type=label[headline["org_type"]]),
+                "value": fmt.count(headline["engaged_international"]),
+                "when": fmt.date(headline["as_of"]), "note": note(headline["engaged_source_id"])})
+    key.append({"label": say(text["key"]["ratio"], type=label[headline["org_type"]]),
+                "value": fmt.pct(headline["participation_pct"]), "when": fmt.date(headline["as_of"]),
+                "note": say(text["key"]["ratio_note"], sources=note(headline["engaged_source_id"],
+                                                                    headline["registered_source_id"]))})
+    narrative = [say(text["narrative"]["headline"], type=label[headline["org_type"]],
+                     engaged=fmt.count(headline["engaged_international"]),
+                     registered=fmt.count(headline["registered"], headline["registered_half_unit"]),
+                     pct=fmt.pct(headline["participation_pct"]), date=fmt.date(headline["as_of"]))]
+    change = total if total and total["previous_year"] is not None else None
+    if change:
+        key.append({"label": say(text["key"]["change"], type=label[total_type], since=change["previous_year"]),
+                    "value": fmt.change_pct(change["change_pct"]),
+                    "when": say(text["key"]["change_detail"],
+                                before=fmt.count(change["previous_registered"], change["previous_half_unit"]),
+                                after=fmt.count(change["registered"], change["half_unit"])),
+                    "note": note(change["previous_source_id"], change["source_id"])})
+        direction = "rose" if change["change"] > 0 else "fell" if change["change"] < 0 else "same"
+        narrative.append(say(text["narrative"]["change"][direction], type=label[total_type],
+                             before=fmt.count(change["previous_registered"], change["previous_half_unit"]),
+                             after=fmt.count(change["registered"], change["half_unit"]),
+                             since=change["previous_year"], year=change["year"],
+                             pct=fmt.change_pct(change["change_pct"]).lstrip("+-"),
+                             cagr=fmt.change_pct(change["cagr_pct"]).lstrip("+-")))
+    elif compare_to is not None:
+        narrative.append(say(text["narrative"]["no_compare"], type=label[total_type], since=compare_to))
+    if compare_to is not None:
+        earlier = metrics.participation(con, compare_to, [headline["org_type"]])
+        earlier = earlier.filter(pl.col("participation_pct").is_not_null()).to_dicts()
+        if earlier and earlier[0]["definition"] == headline["definition"]:
+            e = earlier[0]
+            direction = "rose" if headline["engaged_international"] > e["engaged_international"] else \
+                "fell" if headline["engaged_international"] < e["engaged_international"] else "same"
+            narrative.append(say(text["narrative"]["engaged_change"][direction], type=label[headline["org_type"]],
+                                 before=fmt.count(e["engaged_international"]),
+                                 after=fmt.count(headline["engaged_international"]), since=compare_to, year=year,
+                                 points=fmt.points(headline["participation_pct"] - e["participation_pct"])))
+        elif earlier:
+            narrative.append(say(text["narrative"]["not_comparable"], type=label[headline["org_type"]],
+                                 since=compare_to))
+    by_type = [r for r in rows if r["org_type"] != "all" and r["as_of"] == headline["as_of"]]
+    if len(by_type) > 1:
+        low = min(by_type, key=lambda r: r["participation_pct"])
+        high = max(by_type, key=lambda r: r["participation_pct"])
+        narrative.append(say(text["narrative"]["range"], low=fmt.pct(low["participation_pct"]),
+                             low_type=label[low["org_type"]], high=fmt.pct(high["participation_pct"]),
+                             high_type=label[high["org_type"]]))
+    for r in rows:
+        if r["published_disagrees"]:
+            narrative.append(say(text["narrative"]["disagrees"], type=label[r["org_type"]],
+                                 published=fmt.pct(r["published_share_pct"], _digits(r["published_half_unit"])),
+                                 pct=fmt.pct(r["participation_pct"])))
+
+    # Participation by type (great_tables)
+    participation = {"table": _participation_table(rows, text, fmt, cite), "definitions": []}
+    for d in dict.fromkeys(r["definition"] for r in rows if r["definition"]):
+        participation["definitions"].append({
+            "types": text["list_sep"].join(label[r["org_type"]] for r in rows if r["definition"] == d),
+            "text": text["definition_glosses"].get(d, d)})
+
+    # Trends: registered by type over the observed years up to the edition year
+    trends = _trends(con, year, types, text, fmt, cite)
+
+    # Foundations
+    foundations = _foundations(con, year, types, text, fmt, cite) if any(t.startswith("foundation") for t in types) else None
+
+    # Context: the survey's sector priorities and the study's hurdles and recommendations
+    survey = survey_priorities(con).to_dicts()
+    study = metrics.sources_used(con, [text["context"]["source_id"]]).to_dicts()
+    context = {
+        "priorities": [{"band": band, "sectors": list(items)} for band, items in itertools.groupby(
+            [_priority(r, text, fmt) for r in survey], key=lambda p: p["band"])],
+        "priorities_cites": cite(*[r["source_id"] for r in survey]),
+        "study": say(text["context"]["study"], author=study[0]["publisher"], published=study[0]["published"])
+        if study else "",
+        "study_cites": cite(text["context"]["source_id"]) if study else [],
+    }
+
+    # Data quality: what validation found, where sources disagree, definitions that differ
+    findings, elsewhere = [], 0
+    for f in validate.latest_findings(con):
+        failing = json.loads(f["unexpected_rows"] or "[]")
+        here = [r for r in failing if str(r.get("year")) == str(year) and r.get("org_type", types[0]) in types]
+        if failing and not here:
+            elsewhere += 1      # a finding about other years or types only: kept in the warehouse
+            continue
+        findings.append({"severity": text["severity"].get(f["severity"], f["severity"]),
+                         "level": f["severity"],
+                         "description": text["finding_descriptions"].get(f["description"],
+                                                                         f["description"] or f["expectation"]),
+                         "rows": _finding_rows(here, text, fmt)})
+    disputes = []
+    d_frame = source_disagreements(con, year, ["registered", "engaged_international", "published_share_pct"],
+                                   [t for t in types])
+    for keys, group in d_frame.group_by(["year", "period", "as_of", "measure", "org_type"], maintain_order=True):
+        g = group.to_dicts()
+        disputes.append({
+            "what": say(text["quality"]["dispute"], year=keys[0], type=label[keys[4]],
+                        measure=text["measures"].get(keys[3], keys[3]),
+                        period=text["periods"].get(keys[1], keys[1])),
+            "versions": [{"value": fmt.pct(r["value"]) if r["measure"].endswith("_pct") else
+                          fmt.count(r["value"], r["half_unit"]), "as_published": r["as_published"],
+                          "chosen": bool(r["chosen"]), "cites": cite(r["source_id"])} for r in g]})
+    quality = {"findings": findings, "other_years": elsewhere, "disputes": disputes}
+
+    # Sources and method
+    sources = metrics.sources_used(con, cite.order).to_dicts()
+    by_id = {s["source_id"]: s for s in sources}
+    source_list = []
+    for i, sid in enumerate(cite.order):
+        s = by_id.get(sid, {"source_id": sid, "publisher": sid, "title": "", "url": None, "published": "",
+                            "kind": ""})
+        source_list.append({"n": i + 1, **s, "line": say(text["source_line"], publisher=s["publisher"],
+                                                          title=s["title"], published=s["published"],
+                                                          kind=text["source_kinds"].get(s["kind"], s["kind"]))})
+
+    title = say(text["pdf_title"], year=year)
+    return {
+        "lang": lang, "year": year, "text": text, "title": title, "cover": cover,
+        "key": key, "narrative": narrative, "participation": participation, "trends": trends,
+        "foundations": foundations, "register": register_foundations(con, year), "context": context,
+        "quality": quality, "sources": source_list, "types": types, "compare_to": compare_to,
+        "created": loaded_at.isoformat() + "Z",
+        "font_family": text["font_family"],
+    }
+
+
+def _digits(half_unit) -> int:
+    """Decimals a published percentage was printed with (half a unit of 0.005 -> 2)."""
+    if not half_unit:
+        return 2
+    return max(0, round(-math.log10(2 * half_unit)))
+
+
+def _cite_text(numbers: list[int]) -> str:
+    return "[" + ", ".join(str(n) for n in numbers) + "]" if numbers else ""
+
+
+def _participation_table(rows: list[dict], text: dict, fmt: Formatter, cite: Citations) -> Markup:
+    """The participation table, built with great_tables (it escapes every cell)."""
+    from great_tables import GT, loc, style
+
+    col = text["columns"]
+    frame = pl.DataFrame({
+        "org_type": [text["org_types"][r["org_type"]] for r in rows],
+        "as_of": [fmt.date(r["as_of"], "medium") for r in rows],
+        "engaged": [fmt.count(r["engaged_international"]) for r in rows],
+        "registered": [fmt.count(r["registered"], r["registered_half_unit"]) for r in rows],
+        "pct": [fmt.pct(r["participation_pct"]) for r in rows],
+        "published": [fmt.pct(r["published_share_pct"], _digits(r["published_half_unit"]))
+                      if r["published_share_pct"] is not None else None for r in rows],
+        "check": [text["check"]["none"] if r["published_disagrees"] is None else
+                  text["check"]["disagrees"] if r["published_disagrees"] else text["check"]["agrees"] for r in rows],
+        "sources": [_cite_text(cite(r["source_ids"])) for r in rows],
+    }, schema={k: pl.String for k in ("org_type", "as_of", "engaged", "registered", "pct", "published", "check",
+                                      "sources")})
+    flagged = [i for i, r in enumerate(rows) if r["published_disagrees"]]
+    gt = (GT(frame, id="participation-table")
+          .cols_label(org_type=col["org_type"], as_of=col["as_of"], engaged=col["engaged"],
+                      registered=col["registered"], pct=col["pct"], published=col["published"],
+                      check=col["check"], sources=col["sources"])
+          .tab_spanner(label=col["counts"], columns=["engaged", "registered"])
+          .tab_spanner(label=col["ratios"], columns=["pct", "published", "check"])
+          .cols_align(align="right", columns=["engaged", "registered", "pct", "published"])
+          .sub_missing(missing_text=text["gap"])
+          .tab_source_note(text["participation_note"])
+          .opt_table_font(font=text["font_family"])
+          .tab_options(table_width="100%", table_font_size="8.5pt", column_labels_font_weight="bold",
+                       table_border_top_color="#0b3d62", column_labels_border_bottom_color="#333333",
+                       table_body_hlines_color="#dddddd", data_row_padding="3px", source_notes_font_size="7.5pt"))
+    if flagged:
+        gt = gt.tab_style(style=[style.fill(color="#fff1dc"), style.text(color="#8a4b00")],
+                          locations=loc.body(rows=flagged))
+    return Markup(gt.as_raw_html())
+
+
+def _priority(r: dict, text: dict, fmt: Formatter) -> dict:
+    m = re.fullmatch(r"(above|below)_(\d+)pct", r["support_band"] or "")
+    band = say(text["context"]["bands"][m.group(1)], threshold=fmt.pct(float(m.group(2)), 0)) if m else r["support_band"]
+    sector = r["sector_zh"] if text["lang"] == "zh" else r["sector_en"][:1].upper() + r["sector_en"][1:]
+    return {"rank": r["rank"], "sector": sector, "band": band, "above": bool(m and m.group(1) == "above"),
+            "support": say(text["context"]["support"], pct=fmt.pct(r["support_pct"]))
+            if r["support_pct"] is not None else ""}
+
+
+def _trends(con, year, types, text, fmt, cite) -> dict:
+    reg = metrics.registered(con).filter(pl.col("year") <= year)
+    main = [t for t in MAIN_TYPES if t in types and t != "foundation"]
+    found = [t for t in FOUNDATION_TYPES if t in types]
+    year_end = reg.filter(pl.col("period") == "year_end")
+    if year_end.height == 0:
+        return {"charts": [], "growth": [], "narrative": []}
+    first_year = int(reg["year"].min())
+    chart_specs = [("registered-main", main, text["trends"]["chart_main"]),
+                   ("registered-foundations", found, text["trends"]["chart_foundations"])]
+    drawn = []
+    for name, chart_types, title in chart_specs:
+        frame = reg.filter(pl.col("org_type").is_in(chart_types))
+        if frame.height == 0:
+            continue
+        series = []
+        for t in chart_types:
+            pts = frame.filter(pl.col("org_type") == t).to_dicts()
+            series.append(charts.Series(t, text["org_types"][t], [
+                charts.Point(p["as_of"], p["registered"], p["period"] == "year_end") for p in pts]))
+        svg = charts.line_chart(series, first_year=first_year, last_year=year, value_label=fmt.axis,
+                                font_family=text["font_family"], title=title,
+                                other_period_label=text["trends"]["other_period"])
+        others = frame.filter(pl.col("period") != "year_end").to_dicts()
+        drawn.append({"name": name, "svg": svg, "title": title, "cites": cite(*frame["source_id"].to_list()),
+                      "alt": say(text["trends"]["alt"], title=title, first=first_year, last=year,
+                                 types=", ".join(text["org_types"][t] for t in chart_types
+                                                 if t in set(frame["org_type"]))),
+                      "others": text["value_sep"].join(say(text["trends"]["other_point"], type=text["org_types"][o["org_type"]],
+                                     period=text["periods"].get(o["period"], o["period"]),
+                                     date=fmt.date(o["as_of"], "medium"),
+                                     value=fmt.count(o["registered"], o["half_unit"]))
+                                 for o in others)})
+    growth, narrative = [], []
+    for g in registered_trends(con, year, [t for t in (*MAIN_TYPES, *FOUNDATION_TYPES[1:]) if t in types]):
+        growth.append({
+            "type": text["org_types"][g["org_type"]], "year": say(text["trends"]["latest_year"], year=g["year"]),
+            "registered": fmt.count(g["registered"], g["half_unit"]),
+            "previous": say(text["trends"]["previous"], value=fmt.count(g["previous_registered"],
+                                                                        g["previous_half_unit"]),
+                            year=g["previous_year"]) if g["previous_year"] else text["gap"],
+            "change": fmt.change_pct(g["change_pct"]) if g["change_pct"] is not None else text["gap"],
+            "cagr": fmt.change_pct(g["cagr_pct"]) if g["cagr_pct"] is not None else text["gap"],
+            "share": fmt.pct(g["share_of_total_pct"], 1) if g["share_of_total_pct"] is not None else "",
+            "cites": cite(g["source_id"], g["previous_source_id"])})
+    # The long view for the total and for foundations: first to latest year-end count.
+    for t in [t for t in ("all", "foundation") if t in types]:
+        span = year_end.filter(pl.col("org_type") == t)
+        if span.height < 2:
+            continue
+        g = registered_trends(con, year, [t], since=int(span["year"].min()))[0]
+        if g["previous_year"] is None:
+            continue
+        direction = "rose" if g["change"] > 0 else "fell" if g["change"] < 0 else "same"
+        sentence = say(text["trends"]["span"][direction], type=text["org_types"][t],
+                       before=fmt.count(g["previous_registered"], g["previous_half_unit"]),
+                       after=fmt.count(g["registered"], g["half_unit"]), since=g["previous_year"], year=g["year"],
+                       pct=fmt.change_pct(g["change_pct"]).lstrip("+-"),
+                       cagr=fmt.change_pct(g["cagr_pct"]).lstrip("+-"))
+        narrative.append({"text": sentence, "cites": cite(g["previous_source_id"], g["source_id"])})
+    observed = sorted(set(year_end.filter(pl.col("org_type").is_in(types))["year"].to_list()))
+    missing = [y for y in range(first_year, year + 1) if y not in observed]
+    if missing:
+        narrative.append({"text": say(text["trends"]["gaps"], years=text["list_sep"].join(str(y) for y in missing)),
+                      "cites": []})
+    return {"charts": drawn, "growth": growth, "narrative": narrative}
+
+
+def _foundations(con, year, types, text, fmt, cite) -> dict:
+    label = text["org_types"]
+    part = metrics.participation(con, None, [t for t in FOUNDATION_TYPES if t in types])
+    part = part.filter(pl.col("participation_pct").is_not_null())
+    this_year = part.filter(pl.col("year") == year)
+    split = this_year.filter(pl.col("org_type") != "foundation")
+    nearest = None
+    if split.height == 0:
+        # No public / non-public split this year: show the observation nearest to the edition year.
+        other = part.filter(pl.col("org_type") != "foundation")
+        if other.height:
+            near_year = min(set(other["year"]), key=lambda y: (abs(y - year), y))
+            nearest = near_year
+            this_year = pl.concat([this_year, part.filter(pl.col("year") == near_year)])
+    rows = []
+    for r in _with_half_units(con, this_year.to_dicts()):
+        rows.append({"type": label[r["org_type"]], "as_of": fmt.date(r["as_of"], "medium"),
+                     "engaged": fmt.count(r["engaged_international"]),
+                     "registered": fmt.count(r["registered"], r["registered_half_unit"]),
+                     "pct": fmt.pct(r["participation_pct"]),
+                     "definition": text["definition_glosses"].get(r["definition"], r["definition"] or ""),
+                     "cites": cite(r["source_ids"])})
+    sentences = []
+    by_type = {r["org_type"]: r for r in this_year.to_dicts()}
+    if "foundation_public" in by_type and "foundation_nonpublic" in by_type:
+        pub, non = by_type["foundation_public"], by_type["foundation_nonpublic"]
+        sentences.append({"text": say(text["foundations"]["split"], date=fmt.date(pub["as_of"]),
+                                      public=fmt.count(pub["engaged_international"]),
+                                      public_pct=fmt.pct(pub["participation_pct"]),
+                                      nonpublic=fmt.count(non["engaged_international"]),
+                                      nonpublic_pct=fmt.pct(non["participation_pct"])),
+                          "cites": cite(pub["source_ids"], non["source_ids"])})
+    if nearest is not None:
+        sentences.insert(0, {"text": say(text["foundations"]["nearest"], year=year, nearest=nearest), "cites": []})
+    register = metrics.registered(con, year).filter(pl.col("org_type").str.starts_with("foundation_")).to_dicts()
+    breakdown = [{"type": label[r["org_type"]], "value": fmt.count(r["registered"], r["half_unit"]),
+                  "as_of": fmt.date(r["as_of"], "medium"), "cites": cite(r["source_id"])} for r in register]
+    projects = {r["measure"]: r for r in figures(con, ["foundations_with_overseas_projects", "overseas_projects",
+                                                        "overseas_project_countries"], year).to_dicts()}
+    if len(projects) == 3:
+        f, p, c = (projects[m] for m in ("foundations_with_overseas_projects", "overseas_projects",
+                                         "overseas_project_countries"))
+        sentences.append({"text": say(text["foundations"]["projects"], foundations=fmt.count(f["value"]),
+                                      projects=fmt.count(p["value"]), countries=fmt.count(c["value"]), year=year),
+                          "cites": cite(f["source_id"], p["source_id"], c["source_id"])})
+    definitions = [{"as_of": text["list_sep"].join(dict.fromkeys(r["as_of"] for r in rows if r["definition"] == d)),
+                    "text": d} for d in dict.fromkeys(r["definition"] for r in rows if r["definition"])]
+    return {"rows": rows, "sentences": sentences, "breakdown": breakdown, "definitions": definitions}
 
 
 def render_html(ctx: dict) -> str:
@@ -111,40 +645,80 @@ class Brief:
     path: Path
     inputs_sha256: str
     pdf_sha256: str
+    pages: int = 0
 
 
 class LocalOnlyFetcher:
-    """Serve only files under the allowed folders; every other URL fails the render."""
+    """Serve only files under the allowed folders and this render's own charts; every other URL fails
+    the render."""
 
-    def __init__(self, allowed: list[Path]):
+    def __init__(self, allowed: list[Path], charts: dict[str, str] | None = None):
         from weasyprint.urls import URLFetcher
 
         self.allowed = [p.resolve() for p in allowed]
+        self.charts = dict(charts or {})
         self.calls: list[str] = []
         self._inner = URLFetcher(allowed_protocols={"file"}, fail_on_errors=True)
 
     def __call__(self, url: str):
-        self.calls.append(url)
         from urllib.parse import unquote, urlparse
 
+        from weasyprint.urls import FatalURLFetchingError, URLFetcherResponse
+
+        self.calls.append(url)
+        if url.startswith(CHART_SCHEME):
+            name = url[len(CHART_SCHEME):]
+            if name not in self.charts:
+                raise FatalURLFetchingError(f"refused to fetch {url}: this render drew no chart {name!r}")
+            return URLFetcherResponse(url, self.charts[name].encode("utf-8"),
+                                      {"Content-Type": "image/svg+xml"})
         parsed = urlparse(url)
         path = Path(unquote(parsed.path)).resolve() if parsed.scheme == "file" else None
         if path is None or not any(path.is_relative_to(a) for a in self.allowed):
-            from weasyprint.urls import FatalURLFetchingError
-
             raise FatalURLFetchingError(f"refused to fetch {url}: briefs may only use files from templates/")
         return self._inner.fetch(url)
 
     _fail_on_errors = True
 
 
-def write_pdf(html: str, out: Path, *, lang: str, extra_allowed: list[Path] | None = None) -> None:
+class _RenderProblems(logging.Handler):
+    """Collects what WeasyPrint only logs but a brief must not contain: a glyph no font has (drawn as
+    a .notdef box, 'tofu') and errors such as an image that failed to load."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.problems: list[str] = []
+
+    def emit(self, record):
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR or ".notdef" in message:
+            self.problems.append(message)
+
+
+def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
+              extra_allowed: list[Path] | None = None) -> int:
+    """Write the tagged PDF (PDF/UA-1); returns its page count. Fails rather than write a PDF with a
+    missing glyph or a missing image."""
     from weasyprint import HTML
 
-    fetcher = LocalOnlyFetcher([config.TEMPLATES_DIR, *(extra_allowed or [])])
+    fetcher = LocalOnlyFetcher([config.TEMPLATES_DIR, *(extra_allowed or [])], charts)
+    watch = _RenderProblems()
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(min(level or logging.WARNING, logging.WARNING))
+    logger.addHandler(watch)
+    try:
+        doc = HTML(string=html, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
+            pdf_variant="pdf/ua-1")
+        pdf = doc.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    finally:
+        logger.removeHandler(watch)
+        logger.setLevel(level)
+    if watch.problems:
+        raise RenderError("the brief would not render cleanly: " + "; ".join(dict.fromkeys(watch.problems)))
     out.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=html, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).write_pdf(
-        str(out), pdf_variant=None, uncompressed_pdf=False)
+    out.write_bytes(pdf)
+    return len(doc.pages)
 
 
 def guard_out(out: Path) -> None:
@@ -155,19 +729,35 @@ def guard_out(out: Path) -> None:
             raise RenderError(f"refusing to write {out}: it lies under {protected.name}/, which holds sources")
 
 
+def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
+    """Hash of everything a brief is made from: the figures, the page, its charts and every template file."""
+    from weasyprint import __version__ as weasyprint_version
+
+    h = hashlib.sha256()
+    h.update(json.dumps(ctx, sort_keys=True, default=str, ensure_ascii=False).encode())
+    h.update(html.encode())
+    for name in sorted(chart_files):
+        h.update(name.encode() + chart_files[name].encode())
+    for f in sorted(config.TEMPLATES_DIR.rglob("*")):
+        if f.is_file():
+            h.update(str(f.relative_to(config.TEMPLATES_DIR)).encode() + f.read_bytes())
+    h.update(weasyprint_version.encode())
+    return h.hexdigest()
+
+
 def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
-                 types: list[str] | None = None) -> Brief:
+                 types: list[str] | None = None, compare_to: int | None = None) -> Brief:
     out = Path(out) if out else config.briefs_dir() / f"ngobrief-{year}-{lang}.pdf"
     guard_out(out)
-    ctx = brief_context(con, year, lang, types)
-    html = render_html(ctx)
-    inputs = hashlib.sha256(json.dumps(ctx, sort_keys=True, default=str, ensure_ascii=False).encode()
-                            + html.encode()).hexdigest()
-    write_pdf(html, out, lang=lang)
+    ctx = brief_context(con, year, lang, types, compare_to)
+    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
+    html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
+    inputs = inputs_sha256(ctx, html, chart_files)
+    pages = write_pdf(html, out, charts=chart_files)
     pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
     from .warehouse import transaction
 
     with transaction(con):
         con.execute("INSERT INTO audit.briefs VALUES (?, ?, ?, ?, ?, ?)",
                     [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), year, lang, str(out), inputs, pdf_sha])
-    return Brief(out, inputs, pdf_sha)
+    return Brief(out, inputs, pdf_sha, pages)

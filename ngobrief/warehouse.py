@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from . import config
-from .errors import NgobriefError, WarehouseBusyError
+from .errors import NgobriefError, WarehouseBusyError, WarehouseMissingError
 
 # Which raw and staging tables each parser fills.
 TARGETS = {
@@ -44,7 +44,7 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     path = config.warehouse_path(path)
     if not path.exists():
         if read_only:
-            raise NgobriefError(f"no warehouse at {path}: run `ngobrief run` (or `ngobrief pull`) first")
+            raise WarehouseMissingError(f"no warehouse at {path}: run `ngobrief run` (or `ngobrief pull`) first")
         path.parent.mkdir(parents=True, exist_ok=True)
         _open(path, read_only=False, config={"storage_compatibility_version": STORAGE_VERSION}).close()
     return _open(path, read_only=read_only)

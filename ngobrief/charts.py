@@ -1,0 +1,129 @@
+"""Charts for the brief as vector SVG: registered organizations by type over the observed years.
+
+Geometry is computed here and drawn by templates/charts/line.svg.j2; every coordinate is rounded to a
+fixed precision so the same figures always give the same bytes. Gaps stay gaps: a line joins only
+observations in consecutive years; figures for another period (a quarter, a dated count) are drawn as
+hollow markers that no line joins."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from . import config
+
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in greyscale print.
+PALETTE = ("#0b3d62", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")
+
+
+@dataclass
+class Point:
+    when: dt.date
+    value: float
+    year_end: bool          # False: a quarterly or dated count, drawn hollow and never joined
+
+
+@dataclass
+class Series:
+    key: str
+    label: str
+    points: list[Point] = field(default_factory=list)
+
+
+def _x(when: dt.date) -> float:
+    """Position in years, with a year's end at the whole number (31 Dec 2012 -> 2012.0)."""
+    start = dt.date(when.year, 1, 1)
+    days = (dt.date(when.year + 1, 1, 1) - start).days
+    return when.year - 1 + ((when - start).days + 1) / days
+
+
+def nice_ticks(top: float, target: int = 5) -> list[float]:
+    """Round tick values from zero up to at least `top` (steps of 1, 2, 2.5 or 5 times a power of ten)."""
+    if top <= 0:
+        return [0.0, 1.0]
+    raw = top / target
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    n = math.ceil(top / step - 1e-9)
+    return [round(i * step, 6) for i in range(n + 1)]
+
+
+def text_width(text: str, size: float) -> float:
+    """Rough advance width: CJK glyphs are square, Latin ones about half as wide."""
+    return sum(size if ord(c) > 0x2E80 else 0.56 * size for c in text)
+
+
+def _r(v: float) -> str:
+    """A coordinate with one decimal, written the same way every time."""
+    s = f"{v:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+def line_chart(series: list[Series], *, first_year: int, last_year: int, value_label: Callable[[float], str],
+               font_family: str, title: str, other_period_label: str, width: float = 640,
+               height: float = 230) -> str:
+    """A line chart of counts by year as an SVG document (a string)."""
+    series = [s for s in series if s.points]
+    size = 10.5
+    legend = []
+    x_cursor, legend_rows = 0.0, 0
+    items = [(s.label, PALETTE[i % len(PALETTE)], False) for i, s in enumerate(series)]
+    if any(not p.year_end for s in series for p in s.points):
+        items.append((other_period_label, "#555555", True))
+    max_legend_width = width - 8
+    for label, colour, hollow in items:
+        w = 22 + text_width(label, size) + 16
+        if x_cursor and x_cursor + w > max_legend_width:
+            x_cursor, legend_rows = 0.0, legend_rows + 1
+        legend.append({"x": _r(x_cursor + 4), "y": _r(10 + legend_rows * 16), "label": label, "colour": colour,
+                       "hollow": hollow, "tx": _r(x_cursor + 4 + 22), "lx2": _r(x_cursor + 4 + 16),
+                       "mx": _r(x_cursor + 4 + 8)})
+        x_cursor += w
+    top_pad = 32 + legend_rows * 16
+    values = [p.value for s in series for p in s.points]
+    ticks = nice_ticks(max(values) if values else 1)
+    tick_labels = [value_label(t) for t in ticks]
+    left = max(text_width(t, size) for t in tick_labels) + 12
+    right, bottom = 14.0, 24.0
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    x0, x1 = first_year - 0.5, last_year + 0.5
+    y_top = ticks[-1]
+
+    def sx(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * plot_w
+
+    def sy(v: float) -> float:
+        return top_pad + plot_h - v / y_top * plot_h
+
+    span = last_year - first_year
+    every = 1 if span <= 10 else 2 if span <= 20 else 5
+    x_ticks = [{"x": _r(sx(y)), "label": str(y)} for y in range(first_year, last_year + 1)
+               if (last_year - y) % every == 0]
+    y_ticks = [{"y": _r(sy(t)), "label": lab} for t, lab in zip(ticks, tick_labels)]
+    drawn = []
+    for i, s in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        year_end = sorted((p for p in s.points if p.year_end), key=lambda p: p.when)
+        runs: list[list[Point]] = []
+        for p in year_end:
+            if runs and runs[-1][-1].when.year == p.when.year - 1:
+                runs[-1].append(p)
+            else:
+                runs.append([p])
+        paths = [" ".join(("M" if j == 0 else "L") + f"{_r(sx(_x(p.when)))} {_r(sy(p.value))}"
+                          for j, p in enumerate(run)) for run in runs if len(run) > 1]
+        markers = [{"x": _r(sx(_x(p.when))), "y": _r(sy(p.value)), "hollow": not p.year_end}
+                   for p in sorted(s.points, key=lambda p: p.when)]
+        drawn.append({"key": s.key, "label": s.label, "colour": colour, "paths": paths, "markers": markers})
+    env = Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("charts/line.svg.j2").render(
+        width=_r(width), height=_r(height), font_family=font_family, font_size=_r(size), title=title,
+        legend=legend, x_ticks=x_ticks, y_ticks=y_ticks, series=drawn,
+        plot={"left": _r(left), "right": _r(width - right), "top": _r(top_pad), "bottom": _r(top_pad + plot_h),
+              "tick": _r(top_pad + plot_h + 3)},
+        x_label_y=_r(top_pad + plot_h + 16))
