@@ -9,10 +9,14 @@ from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from ngobrief import lock, pipeline
+from ngobrief import lock, parse as parse_mod, pipeline
 from ngobrief.errors import NgobriefError
+
+# Tasks that write or read the warehouse are never cached: their result depends on its state. Only
+# parsing, a function of the snapshot's bytes, is.
 
 # Pull retries: 2, 4, 8 s (±50 % jitter so that retrying runs do not stampede a source together).
 PULL_RETRIES = 3
@@ -26,18 +30,18 @@ def retry_unless_user_error(task, task_run, state) -> bool:
     return not isinstance(exc, NgobriefError)
 
 
-@task(name="pull", retries=PULL_RETRIES, retry_delay_seconds=PULL_BACKOFF, retry_jitter_factor=0.5,
-      retry_condition_fn=retry_unless_user_error)
+@task(name="pull", cache_policy=NO_CACHE, retries=PULL_RETRIES, retry_delay_seconds=PULL_BACKOFF,
+      retry_jitter_factor=0.5, retry_condition_fn=retry_unless_user_error)
 def pull():
     return pipeline.pull_stage()
 
 
-@task(name="prepare")
+@task(name="prepare", cache_policy=NO_CACHE)
 def prepare(warehouse: Path | None):
     return pipeline.prepare_stage(warehouse)
 
 
-@task(name="pending")
+@task(name="pending", cache_policy=NO_CACHE)
 def pending(snapshots, warehouse: Path | None):
     return pipeline.pending_snapshots(snapshots, warehouse)
 
@@ -53,22 +57,22 @@ def parse(snapshot):
     return pipeline.parse_stage(snapshot)
 
 
-@task(name="store", task_run_name="store-{snapshot.snapshot_id}")
+@task(name="store", cache_policy=NO_CACHE, task_run_name="store-{snapshot.snapshot_id}")
 def store(snapshot, frames, warehouse: Path | None):
     return pipeline.store_stage(snapshot, frames, warehouse)
 
 
-@task(name="validate")
+@task(name="validate", cache_policy=NO_CACHE)
 def validate(warehouse: Path | None):
     return pipeline.validate_stage(warehouse)
 
 
-@task(name="compute")
+@task(name="compute", cache_policy=NO_CACHE)
 def compute(warehouse: Path | None, year):
     return pipeline.compute_stage(warehouse, year)
 
 
-@task(name="render", task_run_name="render-{year}-{lang}")
+@task(name="render", cache_policy=NO_CACHE, task_run_name="render-{year}-{lang}")
 def render(year: int, lang: str, warehouse: Path | None, types: list[str] | None = None):
     return pipeline.render_stage(year, lang, warehouse, out=pipeline.brief_path(year, lang, types), types=types)
 
@@ -81,7 +85,7 @@ def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
     outcome = {}
     for s in snapshots:
         if s.snapshot_id not in todo:
-            outcome[s.snapshot_id] = (f"no parser for {s.parser} in this version" if s.parser not in pipeline.parse.PARSERS
+            outcome[s.snapshot_id] = (f"no parser for {s.parser} in this version" if s.parser not in parse_mod.PARSERS
                                       else f"unchanged (sha256 {s.sha256[:12]} already in the warehouse)")
             continue
         state = parse(s, return_state=True)

@@ -5,7 +5,6 @@ whole run, so nothing else writes between two of its stages."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import inspect
 import json
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config, lock, metrics, parse, pull, render, validate, warehouse
-from .errors import NgobriefError, PublishingBlocked
+from .errors import NgobriefError
 
 
 @dataclass

@@ -17,7 +17,7 @@ from flows.annual_refresh import annual_refresh
 from flows.brief_on_demand import brief_on_demand
 from flows.tasks import load_snapshots, pull
 from ngobrief import pipeline, warehouse
-from ngobrief.errors import PublishingBlocked, WarehouseBusyError
+from ngobrief.errors import ManifestError, PublishingBlocked, WarehouseBusyError
 
 _HOLD = """
 import sys
@@ -164,3 +164,25 @@ def test_brief_on_demand_refuses_a_year_that_validation_blocks(warehouse_copy, o
     with pytest.raises(PublishingBlocked, match="no brief for 2012.*engaged never exceeds registered"):
         brief_on_demand(year=2012, lang="en", warehouse=warehouse_copy)
     assert not (outputs / "briefs" / "ngobrief-2012-en.pdf").exists()
+
+
+@pytest.mark.parametrize("failure, attempts, completed", [(OSError("connection reset"), 2, True),
+                                                          (ManifestError("data/x.csv has sha256 0000"), 1, False)])
+def test_pull_retries_a_transient_failure_but_not_a_bad_snapshot(monkeypatch, failure, attempts, completed):
+    calls = []
+
+    def flaky_pull():
+        calls.append(1)
+        if len(calls) == 1:
+            raise failure
+        return []
+
+    monkeypatch.setattr(pipeline, "pull_stage", flaky_pull)
+    quick_pull = pull.with_options(retry_delay_seconds=0, retry_jitter_factor=None)
+
+    @flow(name="pull-only")
+    def pull_only():
+        return quick_pull()
+
+    state = pull_only(return_state=True)
+    assert len(calls) == attempts and state.is_completed() == completed
