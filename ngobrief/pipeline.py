@@ -55,8 +55,11 @@ def parser_version() -> str:
 
 
 def parse_cache_key(snapshot: pull.Snapshot) -> str:
-    """What a parse result depends on: the snapshot's bytes, its parser and the parser's code."""
-    return f"parse-{snapshot.parser}-{snapshot.sha256}-{parser_version()[:16]}"
+    """What a parse result depends on: the snapshot's bytes, its parser and the parser's code (and the
+    Polars version, which writes the cached frames and must read them back)."""
+    import polars
+
+    return f"parse-{snapshot.parser}-{snapshot.sha256}-{parser_version()[:16]}-polars{polars.__version__}"
 
 
 def parse_stage(snapshot: pull.Snapshot):
