@@ -6,12 +6,14 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/outputs/prefect
+# `make server` listens here (loopback only); `make deploy` and `make worker` talk to it.
+PREFECT_PORT ?= 4200
 
 # Debian packages WeasyPrint and the tests need: Pango, a CJK font, harfbuzz's subsetter (without it
 # a page in Noto CJK takes seconds to write), poppler-utils (pdftotext, pdffonts, pdftoppm).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
 
-.PHONY: setup system install run test clean
+.PHONY: setup system install run test clean server deploy worker
 
 setup: system install
 
@@ -44,6 +46,23 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Orchestration (docs/orchestration.md): a local Prefect server, the deployments in prefect.yaml on a
+# process work pool, and a worker that runs them. Each in its own terminal: make server / deploy / worker.
+deploy worker: export PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
+
+server: install
+	@mkdir -p "$(PREFECT_HOME)"
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+deploy: install
+	@mkdir -p "$(PREFECT_HOME)"
+	$(BIN)/prefect work-pool inspect ngobrief >/dev/null 2>&1 || $(BIN)/prefect work-pool create ngobrief --type process
+	$(BIN)/prefect --no-prompt deploy --all
+
+worker: setup
+	@mkdir -p "$(PREFECT_HOME)"
+	$(BIN)/prefect worker start --pool ngobrief
 
 clean:
 	rm -rf outputs $(VENV) *.egg-info

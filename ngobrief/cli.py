@@ -37,18 +37,22 @@ def _print_frame(df, fmt: str) -> None:
 @app.command()
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
+        wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
         warehouse: Optional[Path] = WarehouseOpt):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.annual_refresh import annual_refresh
 
-    result = annual_refresh(year=year, langs=tuple(lang), warehouse=warehouse)
+    result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
+                            lock_timeout=wait)
     for p in result["briefs"]:
         typer.echo(f"brief: {p}")
     for y, why in result["blocked"].items():
         typer.echo(f"no brief for {y}: " + "; ".join(why), err=True)
     typer.echo(f"validation: {result['errors']} error(s), {result['warnings']} warning(s)")
+    if result["validation_report"]:
+        typer.echo(f"validation report: {result['validation_report']}")
     raise typer.Exit(1 if result["blocked"] else 0)
 
 

@@ -1,11 +1,18 @@
-"""The annual refresh as plain functions, one per stage, so that flows and the CLI compose the same code."""
+"""The annual refresh as plain functions, one per stage, so that flows and the CLI compose the same code.
+
+Every stage that writes the warehouse holds its write lock (ngobrief.lock); a flow holds it for its
+whole run, so nothing else writes between two of its stages."""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, metrics, parse, pull, render, validate, warehouse
+from . import config, lock, metrics, parse, pull, render, validate, warehouse
+from .errors import NgobriefError
 
 
 @dataclass
@@ -20,42 +27,243 @@ def pull_stage() -> list[pull.Snapshot]:
     return pull.bundled_snapshots()
 
 
-def load_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = None) -> dict[str, int]:
-    con = warehouse.connect(warehouse_path)
+def prepare_stage(warehouse_path: Path | None = None) -> int:
+    """Create every table and view (safe to repeat) and load the manifest's source documents."""
+    with lock.warehouse_lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            warehouse.create(con)
+            return warehouse.load_sources(con, pull.read_manifest().get("sources", {}))
+        finally:
+            con.close()
+
+
+def pending_snapshots(snapshots: list[pull.Snapshot], warehouse_path: Path | None = None) -> list[pull.Snapshot]:
+    """The snapshots to parse: their bytes (by sha256) are not in the warehouse yet, and this version
+    has a parser for them. Tables must exist (prepare_stage)."""
+    con = warehouse.connect(warehouse_path, read_only=True)
     try:
-        warehouse.create(con)
-        warehouse.load_sources(con, pull.read_manifest().get("sources", {}))
-        return {s.snapshot_id: parse.load(con, s) for s in snapshots}
+        return [s for s in snapshots
+                if s.parser in parse.LAYOUTS and warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256]
     finally:
         con.close()
+
+
+def parser_version() -> str:
+    """sha256 of the parse module's code: a parser fix must not reuse frames the old code produced."""
+    return hashlib.sha256(inspect.getsource(parse).encode("utf-8")).hexdigest()
+
+
+def parse_cache_key(snapshot: pull.Snapshot) -> str:
+    """What a parse result depends on: the snapshot's bytes, its parser, the read options its manifest
+    entry records (encoding, sheet, ...), the parser's code and the Polars version (which writes the
+    cached frames and must read them back)."""
+    import polars
+
+    options = hashlib.sha256(json.dumps([snapshot.source_id, snapshot.options], sort_keys=True,
+                                        default=str).encode("utf-8")).hexdigest()[:12]
+    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{parser_version()[:16]}"
+            f"-polars{polars.__version__}")
+
+
+def parse_stage(snapshot: pull.Snapshot) -> parse.Parsed:
+    """Parse one snapshot into its raw and typed frames; reads the file only, writes nothing."""
+    return parse.parse_snapshot(snapshot)
+
+
+def store_stage(snapshot: pull.Snapshot, parsed: parse.Parsed, warehouse_path: Path | None = None) -> int:
+    """Load one snapshot's parsed frames into raw and staging (one transaction). Returns rows loaded."""
+    with lock.warehouse_lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            return warehouse.load_snapshot(con, snapshot, parsed.raw, parsed.typed,
+                                           encoding=parsed.encoding, sheet=parsed.sheet)
+        finally:
+            con.close()
+
+
+def load_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = None) -> dict[str, int]:
+    """Prepare the warehouse and load every snapshot not already in it; rows loaded per snapshot."""
+    with lock.warehouse_lock(warehouse_path):
+        prepare_stage(warehouse_path)
+        todo = {s.snapshot_id for s in pending_snapshots(snapshots, warehouse_path)}
+        return {s.snapshot_id: store_stage(s, parse_stage(s), warehouse_path) if s.snapshot_id in todo else 0
+                for s in snapshots}
 
 
 def validate_stage(warehouse_path: Path | None = None) -> validate.ValidationRun:
-    con = warehouse.connect(warehouse_path)
+    """Run the suites, store the findings in the audit tables and write the HTML report."""
+    with lock.warehouse_lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            warehouse.create(con)  # the check views and audit tables as sql/ defines them now
+            run = validate.run_suites(con)
+            validate.store(con, run)
+        finally:
+            con.close()
+    return run
+
+
+def validation_is_current(warehouse_path: Path | None = None) -> bool:
+    """True when the latest stored validation run saw exactly the rows the warehouse holds now
+    (same fingerprint for every suite's table): validating again would find the same."""
+    con = warehouse.connect(warehouse_path, read_only=True)
     try:
-        warehouse.create(con)  # the check views and audit tables as sql/ defines them now
-        run = validate.run_suites(con)
-        validate.store(con, run)
-        return run
+        stored = dict(con.sql("""
+            SELECT suite, any_value(data_fingerprint) FROM audit.validation_results
+            WHERE run_id = (SELECT run_id FROM audit.validation_results ORDER BY run_at DESC LIMIT 1)
+            GROUP BY suite""").fetchall())
+        for path in validate.suite_files():
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            if stored.get(spec["name"]) != validate.fingerprint(con, spec["meta"]["table"]):
+                return False
+        return bool(stored)
     finally:
         con.close()
 
 
-def compute_stage(warehouse_path: Path | None = None, year: int | None = None) -> list[int]:
-    """The years a brief can be written for (marts are views: computing is reading them)."""
+def stored_blocks(year: int, warehouse_path: Path | None = None) -> list[str]:
+    """The error-level findings of the latest stored validation run that stop a brief for `year`
+    (the same rule as ValidationRun.blocks: a failure with no rows blocks every year)."""
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        findings = validate.latest_findings(con)
+    finally:
+        con.close()
+    out = []
+    for f in findings:
+        if f["severity"] != "error":
+            continue
+        rows = json.loads(f["unexpected_rows"] or "[]")
+        years = {int(r["year"]) for r in rows if r.get("year") is not None}
+        if not rows or year in years:
+            out.append(f"{f['suite']}: {f['description']}")
+    return out
+
+
+def validation_summary(warehouse_path: Path | None = None) -> dict:
+    """The latest stored validation run: its id, error and warning counts, one line per failed
+    expectation, and its HTML report when this machine wrote one."""
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        latest = con.sql("SELECT run_id FROM audit.validation_results ORDER BY run_at DESC LIMIT 1").fetchall()
+        paths = con.sql("SELECT any_value(report_path) FROM audit.validation_runs WHERE run_id = ?",
+                        params=[latest[0][0]]).fetchall() if latest else []
+        failed = validate.latest_findings(con)
+    finally:
+        con.close()
+    if not latest:
+        return {"run_id": None, "errors": None, "warnings": None, "findings": [], "report": None}
+    report = Path(paths[0][0]) if paths and paths[0][0] else None
+    return {"run_id": latest[0][0],
+            "errors": sum(f["severity"] == "error" for f in failed),
+            "warnings": sum(f["severity"] != "error" for f in failed),
+            "findings": [f"{f['severity']} · {f['suite']}: {f['description']}" for f in failed],
+            "report": str(report) if report and report.exists() else None}
+
+
+def is_built(warehouse_path: Path | None = None) -> bool:
+    """True when the warehouse file exists and has its tables (a refresh has run at least once)."""
+    if not config.warehouse_path(warehouse_path).exists():
+        return False
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        return bool(con.sql("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'snapshots'")
+                    .fetchall())
+    finally:
+        con.close()
+
+
+def compute_stage(warehouse_path: Path | None = None, year: int | str | None = None) -> list[int]:
+    """The years to brief (marts are views: computing is reading them). `year` is one year,
+    "latest" (the latest year with participation figures) or None / "every" (all such years)."""
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
         years = metrics.brief_years(con)
     finally:
         con.close()
-    return [y for y in years if year is None or y == year]
+    if not years:
+        raise NgobriefError("the warehouse has no year with participation figures (both counts published)")
+    if year in (None, "every"):
+        return years
+    if year == "latest":
+        return years[-1:]
+    if int(year) not in years:
+        raise NgobriefError(f"no participation figures for {year}: years with figures are "
+                            + ", ".join(map(str, years)))
+    return [int(year)]
+
+
+def brief_path(year: int, lang: str, types: list[str] | None = None) -> Path:
+    """Where a brief goes: a brief on some org types only gets their names in its file name."""
+    suffix = "".join(f"-{t}" for t in sorted(types)) if types else ""
+    return config.briefs_dir() / f"ngobrief-{year}-{lang}{suffix}.pdf"
 
 
 def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
                  out: Path | None = None, types: list[str] | None = None,
                  compare_to: int | None = None) -> render.Brief:
-    con = warehouse.connect(warehouse_path)
+    with lock.warehouse_lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            return render.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+        finally:
+            con.close()
+
+
+def key_figures(years: list[int], warehouse_path: Path | None = None, types: list[str] | None = None) -> list[dict]:
+    """Participation rows for `years` (every org type unless `types`), for summaries."""
+    con = warehouse.connect(warehouse_path, read_only=True)
     try:
-        return render.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+        rows = []
+        for y in years:
+            rows.extend(metrics.participation(con, y, types).to_dicts())
+        return rows
     finally:
         con.close()
+
+
+def _cell(column: str, value) -> str:
+    """A figure as the briefs print it: counts with thousands separators, ratios as 0.11%."""
+    if value is None:
+        return "—"
+    if column in ("engaged_international", "registered"):
+        return f"{value:,.0f}"
+    if column.endswith("_pct"):
+        return f"{value:.2f}%"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value).replace("|", "\\|")
+
+
+def summary_markdown(title: str, *, figures: list[dict], validation: dict, briefs: list[str],
+                     blocked: dict[int, list[str]] | None = None, loaded: dict[str, str] | None = None,
+                     notes: list[str] | None = None) -> str:
+    """A run's summary as markdown (a Prefect artifact): key figures, the validation summary
+    (`validation_summary`), the briefs written and what happened to each snapshot."""
+    out = [f"# {title}", "", "## Key figures", ""]
+    if figures:
+        cols = ["year", "period", "as_of", "org_type", "engaged_international", "registered", "participation_pct"]
+        out += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        out += ["| " + " | ".join(_cell(c, r.get(c)) for c in cols) + " |" for r in figures]
+    else:
+        out.append("No participation figures for the years asked.")
+    out += ["", "## Validation", ""]
+    if validation.get("run_id") is None:
+        out.append("No validation run in the warehouse.")
+    else:
+        out.append(f"Run `{validation['run_id']}`: {validation['errors']} error(s), "
+                   f"{validation['warnings']} warning(s).")
+        out += [""] + [f"- {f}" for f in validation["findings"]] if validation["findings"] else []
+        out += ["", f"Validation report: `{validation['report']}`" if validation.get("report")
+                else "Validation report: none on this machine (the run was stored in audit.validation_results)."]
+    for y, why in sorted((blocked or {}).items()):
+        out += ["", f"**No brief for {y}**: " + "; ".join(why)]
+    out += ["", "## Briefs", ""]
+    out += [f"- `{b}`" for b in briefs] or ["None written."]
+    if loaded is not None:
+        out += ["", "## Snapshots", ""]
+        out += [f"- {sid}: {what}" for sid, what in loaded.items()]
+    for n in notes or []:
+        out += ["", n]
+    return "\n".join(out) + "\n"

@@ -20,6 +20,8 @@ def test_annual_refresh_flow_writes_briefs(tmp_path):
     assert sorted(os.path.basename(p) for p in briefs) == [
         "ngobrief-2012-en.pdf", "ngobrief-2013-en.pdf", "ngobrief-2016-en.pdf"]
     assert "validation: 0 error(s)," in res.stdout  # warnings are real findings: see tests/test_validate.py
+    report = next(line.split(": ", 1)[1] for line in res.stdout.splitlines() if line.startswith("validation report: "))
+    assert os.path.dirname(report) == str(tmp_path / "validation") and os.path.getsize(report) > 0
     text = "".join(p.extract_text() for p in PdfReader(next(p for p in briefs if "2012" in p)).pages)
     assert "556" in text and "499,000" in text and "0.11%" in text
     assert "annual-refresh-all-years" in res.stderr + res.stdout
