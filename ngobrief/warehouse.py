@@ -16,6 +16,7 @@ from .errors import WarehouseBusyError
 TARGETS = {
     "long_csv": ("raw.observations", "staging.observations"),
     "survey_csv": ("raw.survey_priorities", "staging.survey_priorities"),
+    "org_register": ("raw.org_register", "staging.org_register"),
 }
 
 
