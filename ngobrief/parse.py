@@ -230,8 +230,9 @@ ORG_REGISTER_REQUIRED = ("org_type", "province", "founded_on", "engaged_internat
 
 def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, str]:
     """The register as a UTF-8 file Polars can map: the file itself when it is UTF-8, else a
-    transcoded copy beside it (GB18030, or the declared encoding), decoded in chunks."""
+    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks."""
     import codecs
+    import tempfile
 
     path = Path(path)
     with open(path, "rb") as fh:
@@ -252,13 +253,12 @@ def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, st
             continue
         if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             return path, "utf-8"
-        out = path.with_name(path.name + ".utf-8.tmp")
         decoder = codecs.getincrementaldecoder(enc)()
-        with open(path, "rb") as src, open(out, "wb") as dst:
+        with open(path, "rb") as src, tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as dst:
             for chunk in iter(lambda: src.read(1 << 22), b""):
                 dst.write(decoder.decode(chunk).encode("utf-8"))
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-        return out, enc
+        return Path(dst.name), enc
     raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",
                      hint="save it as UTF-8, or declare its encoding")
 

@@ -150,7 +150,11 @@ def test_unknown_type_and_missing_column_are_refused(tmp_path):
         parse.org_register_parse(g)
 
 
-def test_gb18030_register_reads_like_utf8_and_new_name_counts_as_private_non_enterprise(tmp_path):
+def test_gb18030_register_reads_like_utf8_and_new_name_counts_as_private_non_enterprise(tmp_path, monkeypatch):
+    import tempfile
+
+    (tmp_path / "scratch").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "scratch"))
     text = (HEADER + "522100000000000001,丙服务中心,社会服务机构,辽宁省民政厅,辽宁省,2018/7/1,养老,是\n"
             + "531100000000000002,丁基金会,基金会,民政部,北京市,1995年3月2日,助学,否\n")
     u, g = tmp_path / "u.csv", tmp_path / "g.csv"
@@ -162,4 +166,4 @@ def test_gb18030_register_reads_like_utf8_and_new_name_counts_as_private_non_ent
     assert typed_u["org_type"].to_list() == ["private_non_enterprise", "foundation"]
     assert typed_u["engaged_international"].to_list() == [True, False]
     assert [str(d) for d in typed_u["founded_on"]] == ["2018-07-01", "1995-03-02"]
-    assert not list(tmp_path.glob("*.tmp"))  # the transcoded copy is removed
+    assert not list((tmp_path / "scratch").iterdir())  # the transcoded copy is removed
