@@ -45,7 +45,7 @@ def _interval(value) -> float:
     return (dt.datetime.fromisoformat(str(value)) - EPOCH).total_seconds()
 
 
-def task_times(prefect_home: Path, flow_run_name_like: str = "%") -> tuple[dict[str, float], float]:
+def task_times(prefect_home: Path) -> tuple[dict[str, float], float]:
     """The latest flow run's task durations summed by task name, and the flow run's own duration."""
     db = prefect_home / "prefect.db"
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
