@@ -66,3 +66,13 @@ worker: setup
 
 clean:
 	rm -rf outputs $(VENV) *.egg-info
+
+# Benchmarks with ratios against baselines measured in the same run (docs/performance.md):
+# `make bench`, or `make bench BENCH_QUICK=1` for fewer runs and sizes. Reports go to outputs/bench/.
+.PHONY: bench
+bench: setup $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py $(if $(BENCH_QUICK),--quick)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	@touch $@

@@ -833,7 +833,8 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
 LAYOUTS = {"long_csv": "the canonical long layout (one row per figure)",
            "wide_table": "a year × org-type table with English or Chinese headers",
            "survey_csv": "the CANGO survey's sector priorities",
-           "ricf_tsv": "the RICF foundation register"}
+           "ricf_tsv": "the RICF foundation register",
+           "org_register": "a national register of social organizations, one row per organization"}
 
 
 def detect_parser(table: Table) -> str:
@@ -860,6 +861,11 @@ def parse_source(source: Path | bytes, *, parser: str | None = None, name: str |
     """Read any supported file and parse it with `parser` (default: detected). Returns (parser, Parsed)."""
     if parser is not None and parser not in LAYOUTS:
         raise InputError(name or str(source), f"unknown parser {parser!r}", hint=f"one of {', '.join(LAYOUTS)}")
+    if parser == "org_register":  # read by Polars end to end: no per-cell Python at register size
+        if not isinstance(source, Path):
+            raise InputError(name or "input", "a register is read from a file, not from bytes")
+        raw, typed = org_register_parse(source, encoding=encoding)
+        return parser, Parsed(raw, typed, encoding=encoding)
     table = read_cells(source, name=name, encoding=encoding, sheet=sheet)
     parser = parser or detect_parser(table)
     if parser == "long_csv":
@@ -890,3 +896,150 @@ def load(con, snapshot) -> int:
     parsed = parse_snapshot(snapshot)
     return warehouse.load_snapshot(con, snapshot, parsed.raw, parsed.typed, encoding=parsed.encoding,
                                    sheet=parsed.sheet)
+
+
+# ---------------------------------------------------------------------------------------------------
+# National register of social organizations (社会组织登记): one row per registered organization, as
+# a register export lists them. Hundreds of thousands to millions of rows, so this reader stays in
+# Polars end to end (no per-row Python) and decodes the file without holding it as Python text.
+# Leading lines starting with `#` are notes (e.g. a SYNTHETIC label) and are skipped; row numbers stay
+# the file's line numbers. Structure, encoding and the values the register is grouped by (type,
+# province, founding date, the international flag) must be readable, else InputError; codes, repeats
+# and plausibility are left to validation (expectations/marts_org_register_by_group.json).
+
+ORG_REGISTER_COLUMNS = {  # our name: the headers a register export may use for it
+    "credit_code": ("统一社会信用代码", "credit_code"),
+    "name": ("社会组织名称", "name"),
+    "org_type": ("社会组织类型", "org_type"),
+    "registering_authority": ("登记管理机关", "registering_authority"),
+    "province": ("所在省份", "province"),
+    "founded_on": ("成立登记日期", "founded_on"),
+    "business_scope": ("业务范围", "business_scope"),
+    "engaged_international": ("国际交流合作", "engaged_international"),
+}
+ORG_REGISTER_TYPES = {
+    "社会团体": "social_association", "民办非企业单位": "private_non_enterprise",
+    "社会服务机构": "private_non_enterprise",  # the name for 民办非企业单位 since 2016
+    "基金会": "foundation",
+    "social_association": "social_association", "private_non_enterprise": "private_non_enterprise",
+    "foundation": "foundation",
+}
+ORG_REGISTER_FLAGS = {"是": True, "否": False, "true": True, "false": False, "yes": True, "no": False,
+                      "1": True, "0": False, "y": True, "n": False}
+ORG_REGISTER_REQUIRED = ("org_type", "province", "founded_on", "engaged_international")
+
+
+def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, str]:
+    """The register as a UTF-8 file Polars can map: the file itself when it is UTF-8, else a
+    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks."""
+    import codecs
+    import tempfile
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        if b"\x00" in fh.read(4096):
+            raise InputError(path, "binary content where text was expected", hint="is this really a CSV?")
+    candidates = [encoding] if encoding else ["utf-8", "gb18030"]
+    for enc in candidates:
+        try:
+            decoder = codecs.getincrementaldecoder(enc)()
+        except LookupError as exc:
+            raise InputError(path, f"unknown encoding {enc!r}") from exc
+        try:
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
+            return path, "utf-8"
+        decoder = codecs.getincrementaldecoder(enc)()
+        with open(path, "rb") as src, tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as dst:
+            for chunk in iter(lambda: src.read(1 << 22), b""):
+                dst.write(decoder.decode(chunk).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+        return Path(dst.name), enc
+    raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",
+                     hint="save it as UTF-8, or declare its encoding")
+
+
+def _org_register_notes(path: Path) -> int:
+    """How many leading `#` note lines the file has."""
+    n = 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            if not line.lstrip(b"\xef\xbb\xbf").startswith(b"#"):
+                break
+            n += 1
+    return n
+
+
+def org_register_read(path: Path, *, encoding: str | None = None) -> pl.DataFrame:
+    """Every cell as text under our column names, with `source_row` (the file's line number)."""
+    path = Path(path)
+    utf8, _ = org_register_utf8(path, encoding)
+    try:
+        notes = _org_register_notes(utf8)
+        with open(utf8, "rb") as fh:
+            for _ in range(notes):
+                fh.readline()
+            header = fh.readline().decode("utf-8", "replace")
+        separator = "\t" if header.count("\t") > header.count(",") else ","
+        try:
+            df = pl.read_csv(utf8, separator=separator, skip_lines=notes, infer_schema=False,
+                             quote_char='"', truncate_ragged_lines=False, raise_if_empty=True)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(path, f"not a well-formed table: {exc}".splitlines()[0]) from exc
+    finally:
+        if utf8 != path:
+            utf8.unlink(missing_ok=True)
+    names = {c: c.strip().lstrip("\ufeff") for c in df.columns}
+    lookup = {h: ours for ours, heads in ORG_REGISTER_COLUMNS.items() for h in heads}
+    rename = {c: lookup[n] for c, n in names.items() if n in lookup}
+    missing = [heads[0] for ours, heads in ORG_REGISTER_COLUMNS.items() if ours not in rename.values()]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}", column=missing[0],
+                         hint="expected the columns " + ", ".join(h[0] for h in ORG_REGISTER_COLUMNS.values()))
+    return (df.select([pl.col(c).alias(ours) for c, ours in rename.items()])
+            .select(list(ORG_REGISTER_COLUMNS))
+            .with_row_index("source_row", offset=notes + 2)
+            .with_columns(pl.col("source_row").cast(pl.Int64)))
+
+
+def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(raw, typed): raw is every cell as text; typed has org_type in our words, a date and a flag."""
+    path = Path(path)
+    raw = org_register_read(path, encoding=encoding)
+    if raw.height == 0:
+        raise InputError(path, "the register has a header but no organizations")
+
+    # Stripped inside each expression rather than in a stripped copy of the whole frame: at a million
+    # rows that copy alone is hundreds of MB.
+    def cell(col: str) -> pl.Expr:
+        return pl.col(col).str.strip_chars()
+
+    for col in ORG_REGISTER_REQUIRED:
+        _first_bad(raw, path, col, cell(col).is_not_null() & (cell(col) != ""), "a required value is blank")
+    org_type = cell("org_type").replace_strict(ORG_REGISTER_TYPES, default=None)
+    _first_bad(raw, path, "org_type", org_type.is_not_null(),
+               "unknown organization type; use 社会团体, 民办非企业单位 (社会服务机构) or 基金会")
+    founded = (cell("founded_on").str.replace_all("[/年月.]", "-").str.replace("日$", "")
+               .str.to_date("%Y-%m-%d", strict=False))
+    _first_bad(raw, path, "founded_on", founded.is_not_null(), "a date must be written YYYY-MM-DD")
+    flag = cell("engaged_international").str.to_lowercase().replace_strict(ORG_REGISTER_FLAGS, default=None,
+                                                                         return_dtype=pl.Boolean)
+    _first_bad(raw, path, "engaged_international", flag.is_not_null(), "the international flag must be 是 or 否")
+    typed = raw.select(
+        pl.when(cell("credit_code") != "").then(cell("credit_code")).alias("credit_code"),
+        cell("name"), org_type.alias("org_type"), cell("registering_authority"), cell("province"),
+        founded.alias("founded_on"), cell("business_scope"), flag.alias("engaged_international"),
+        pl.col("source_row"),
+    )
+    return raw, typed
+
+
+def org_register_load(con, snapshot) -> int:
+    """Load a register snapshot (raw.org_register, staging.org_register; one transaction): the same
+    path as every other layout, named for callers that know they hold a register."""
+    return load(con, snapshot)

@@ -19,6 +19,7 @@ TARGETS = {
     "wide_table": ("raw.table_cells", "staging.observations"),
     "survey_csv": ("raw.survey_priorities", "staging.survey_priorities"),
     "ricf_tsv": ("raw.register_foundations", "staging.register_foundations"),
+    "org_register": ("raw.org_register", "staging.org_register"),
 }
 SNAPSHOT_TABLES = sorted({t for pair in TARGETS.values() for t in pair})
 

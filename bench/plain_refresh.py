@@ -1,0 +1,42 @@
+"""The annual refresh without Prefect: the stage functions of ngobrief.pipeline called one after another,
+timed one by one — the baseline that `ngobrief run` (the Prefect flow) is compared with.
+
+    python bench/plain_refresh.py WAREHOUSE JSON_OUT YEAR-LANG [YEAR-LANG ...]
+
+It writes the same briefs the flow wrote (given as 2012-en 2012-zh ...) so both do the same work."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+started = time.perf_counter()
+from ngobrief import pipeline  # noqa: E402
+
+stages: dict[str, float] = {}
+
+
+def timed(name, fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        stages[name] = stages.get(name, 0.0) + time.perf_counter() - t0
+
+
+def main() -> None:
+    wh, out = Path(sys.argv[1]), Path(sys.argv[2])
+    briefs = [(int(x.split("-")[0]), x.split("-")[1]) for x in sys.argv[3:]]
+    snapshots = timed("pull", pipeline.pull_stage)
+    timed("load", pipeline.load_stage, snapshots, wh)
+    timed("validate", pipeline.validate_stage, wh)
+    timed("compute", pipeline.compute_stage, wh)
+    for year, lang in briefs:
+        timed("render", pipeline.render_stage, year, lang, wh)
+    out.write_text(json.dumps({"stages": stages, "in_process_s": time.perf_counter() - started}))
+
+
+if __name__ == "__main__":
+    main()
