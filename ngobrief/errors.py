@@ -15,6 +15,7 @@ class InputError(NgobriefError):
     def __init__(self, file, message: str, *, row: int | None = None,
                  column: str | None = None, value: object = None, hint: str | None = None):
         self.file, self.row, self.column, self.value, self.hint = str(file), row, column, value, hint
+        self.message = message
         where = [f"file {self.file}"]
         if row is not None:
             where.append(f"row {row}")

@@ -862,9 +862,19 @@ def parse_source(source: Path | bytes, *, parser: str | None = None, name: str |
     if parser is not None and parser not in LAYOUTS:
         raise InputError(name or str(source), f"unknown parser {parser!r}", hint=f"one of {', '.join(LAYOUTS)}")
     if parser == "org_register":  # read by Polars end to end: no per-cell Python at register size
-        if not isinstance(source, Path):
-            raise InputError(name or "input", "a register is read from a file, not from bytes")
-        raw, typed = org_register_parse(source, encoding=encoding)
+        if isinstance(source, Path):
+            raw, typed = org_register_parse(source, encoding=encoding)
+            return parser, Parsed(raw, typed, encoding=encoding)
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:  # fetched bytes: Polars maps a file, not a buffer
+            path = Path(tmp) / Path(name or "register.csv").name
+            path.write_bytes(source)
+            try:
+                raw, typed = org_register_parse(path, encoding=encoding)
+            except InputError as exc:  # name the file the user gave, not the temporary copy
+                raise InputError(name or "input", exc.message, row=exc.row, column=exc.column,
+                                 value=exc.value, hint=exc.hint) from None
         return parser, Parsed(raw, typed, encoding=encoding)
     table = read_cells(source, name=name, encoding=encoding, sheet=sheet)
     parser = parser or detect_parser(table)

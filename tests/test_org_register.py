@@ -167,3 +167,25 @@ def test_gb18030_register_reads_like_utf8_and_new_name_counts_as_private_non_ent
     assert typed_u["engaged_international"].to_list() == [True, False]
     assert [str(d) for d in typed_u["founded_on"]] == ["2018-07-01", "1995-03-02"]
     assert not list((tmp_path / "scratch").iterdir())  # the transcoded copy is removed
+
+
+def test_a_register_is_pulled_with_the_command_and_a_bad_type_is_refused_by_file_row_and_value(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    data = tmp_path / "data"
+    shutil.copytree(config.DATA_DIR, data)
+    reg = _generator().generate(500, 7, tmp_path)
+    env = {**__import__("os").environ, "NGOBRIEF_DATA": str(data), "NGOBRIEF_OUTPUTS": str(tmp_path / "out")}
+    cmd = [sys.executable, "-m", "ngobrief.cli", "pull"]
+    ok = subprocess.run([*cmd, "synthetic-register", "--file", str(reg.path), "--parser", "org_register",
+                         "--publisher", "SYNTHETIC", "--title", "test register"], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "500 rows loaded" in ok.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "X,甲,社会团体,民政部,Beijing,2001-01-01,,否\nY,乙,俱乐部,民政部,Beijing,2001-01-01,,否\n",
+                   encoding="utf-8")
+    res = subprocess.run([*cmd, "bad-register", "--file", str(bad), "--parser", "org_register"],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 2
+    assert f"file {bad}" in res.stderr and "row 3" in res.stderr and "'org_type'" in res.stderr and "俱乐部" in res.stderr
