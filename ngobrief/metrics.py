@@ -5,6 +5,7 @@ Every metric is SQL in the warehouse; this module only filters and orders it. Ea
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -110,6 +111,12 @@ class Growth:
     change_pct: float
     cagr_pct: float | None
     source_ids: list[str]
+    start_as_of: dt.date
+    end_as_of: dt.date
+    start_source_id: str
+    end_source_id: str
+    change_abs: float
+    sources_differ: bool
 
 
 def cagr_between(con, start_year: int, end_year: int, org_type: str = "all",
@@ -148,6 +155,85 @@ def foundation_international(con, year: int | None = None) -> pl.DataFrame:
 def engagement_definitions(con) -> pl.DataFrame:
     """The definitions of engaged_international the sources use (marts.engagement_definitions)."""
     return _read(con, "SELECT * FROM marts.engagement_definitions ORDER BY match_order")
+
+
+def figures(con, measures: list[str], year: int | None = None) -> pl.DataFrame:
+    """Chosen figures (marts.figures) of some measures, every period kept apart."""
+    return _read(con, f"""
+        SELECT year, period, as_of, measure, org_type, value, as_published, half_unit, unit, source_id, note,
+               all_source_ids
+        FROM marts.figures
+        WHERE list_contains($measures, measure) AND ($year IS NULL OR year = $year)
+        ORDER BY year, as_of, measure, {_type_rank()}
+    """, {"measures": measures, "year": year})
+
+
+def source_disagreements(con, up_to_year: int | None = None, measures: list[str] | None = None,
+                         types: list[str] | None = None, agreeing: bool = False) -> pl.DataFrame:
+    """Figures that several sources print (marts.source_disagreements): the chosen printing beside
+    each other one. Only the pairs that disagree beyond printed precision, unless `agreeing`."""
+    df = _read(con, """
+        SELECT * FROM marts.source_disagreements
+        WHERE ($year IS NULL OR year <= $year) AND ($measures IS NULL OR list_contains($measures, measure))
+          AND ($agreeing OR NOT agree_within_precision)
+        ORDER BY year, as_of, period, measure, org_type, other_priority_rank NULLS LAST, other_source_id
+    """, {"year": up_to_year, "measures": measures, "agreeing": agreeing})
+    return _by_types(df, types)
+
+
+def survey_priorities(con) -> pl.DataFrame:
+    """The CANGO survey's sector priorities (staging.survey_priorities), by rank."""
+    return _read(con, """
+        SELECT rank, sector_en, sector_zh, support_band, support_pct, source_id, note
+        FROM staging.survey_priorities ORDER BY rank, source_id
+    """)
+
+
+def register_years(con) -> list[int]:
+    """Record years of the foundation registers (RICF) in the warehouse."""
+    return _read(con, "SELECT DISTINCT record_year FROM marts.register_foundations_by_group ORDER BY 1"
+                 )["record_year"].to_list()
+
+
+def register_foundations_by_group(con, record_year: int | None = None,
+                                  grouped_by: str | None = None) -> pl.DataFrame:
+    """Foundations on the register by type, scope and province, with how many declare a focus on
+    international affairs (marts.register_foundations_by_group). Within a grouping, the groups with
+    the most internationally focused foundations come first."""
+    return _read(con, f"""
+        SELECT * FROM marts.register_foundations_by_group
+        WHERE ($year IS NULL OR record_year = $year) AND ($grouped_by IS NULL OR grouped_by = $grouped_by)
+        ORDER BY record_year, grouped_by, international_focus DESC, foundations DESC, {_type_rank()},
+                 scope, province
+    """, {"year": record_year, "grouped_by": grouped_by})
+
+
+def register_international_foundations(con, record_year: int | None = None) -> pl.DataFrame:
+    """Each foundation on the register whose focus includes international affairs
+    (marts.register_international_foundations)."""
+    return _read(con, """
+        SELECT * FROM marts.register_international_foundations
+        WHERE ($year IS NULL OR record_year = $year)
+        ORDER BY record_year, ricf_oid
+    """, {"year": record_year})
+
+
+def data_loaded_at(con) -> dt.datetime | None:
+    """When the newest loaded snapshot was fetched (a bundled one: first loaded); None before any load."""
+    # a pulled file carries its fetch time; a bundled one (fetched_at NULL) the time it was first loaded
+    row = con.sql("SELECT max(coalesce(fetched_at, loaded_at)) FROM raw.snapshots").fetchall()
+    return row[0][0] if row else None
+
+
+def has_figures(con) -> bool:
+    """Whether the warehouse has its metric views (a warehouse that was never loaded has none)."""
+    return bool(con.sql("SELECT 1 FROM duckdb_views() WHERE schema_name = 'marts' AND view_name = 'participation'"
+                        ).fetchall())
+
+
+def known_sources(con) -> list[str]:
+    """Every source document the warehouse knows (staging.sources)."""
+    return _read(con, "SELECT source_id FROM staging.sources ORDER BY source_id")["source_id"].to_list()
 
 
 def sources_used(con, source_ids) -> pl.DataFrame:

@@ -25,12 +25,14 @@ from markupsafe import Markup
 
 from . import charts, config, metrics, validate
 from .errors import NgobriefError
-from .warehouse import query
 
 LANGS = ("en", "zh")
 # The series of the main trends chart, and the foundation types of the foundations chart and section.
 MAIN_TYPES = ("all", "social_association", "private_non_enterprise", "foundation")
 FOUNDATION_TYPES = ("foundation", "foundation_public", "foundation_nonpublic")
+# Chart height in the charts' own units (they are 640 wide): low enough that both charts and the growth
+# table share a page.
+CHART_HEIGHT = 185
 # The URL prefix under which a render's own charts are served (from memory, never from disk or network).
 CHART_SCHEME = "ngobrief-chart:"
 
@@ -92,6 +94,12 @@ class Formatter:
         pattern = "0." + "0" * digits
         return format_decimal(value, format=f"+{pattern};-{pattern}", locale=self.locale)
 
+    def number(self, value) -> str:
+        """A figure that is not a published count (a difference, a tolerance): up to two decimals."""
+        if value is None:
+            return ""
+        return format_decimal(value, format="#,##0.##", locale=self.locale)
+
     def date(self, value, length: str = "long") -> str:
         """A date in words (December 31, 2012 / 2012年12月31日); length "medium" for tables."""
         if value is None:
@@ -131,102 +139,102 @@ class Citations:
         return sorted(set(numbers))
 
 
-# ---- reads the brief needs beyond metrics.py (plain SELECTs on existing marts and staging tables) ----
+# ---- reads: every figure comes from a mart through metrics.py; here it is only selected ----
 
 def data_loaded_at(con) -> dt.datetime:
     """When the figures were loaded: the brief's 'generated' date and the PDF's creation date.
 
     Derived from the warehouse, not the clock, so the same warehouse always gives the same PDF."""
-    # a pulled file carries its fetch time; a bundled one (fetched_at NULL) the time it was first loaded
-    row = con.sql("SELECT max(coalesce(fetched_at, loaded_at)) FROM raw.snapshots").fetchall()
-    if not row or row[0][0] is None:
+    loaded = metrics.data_loaded_at(con)
+    if loaded is None:
         raise RenderError("the warehouse holds no loaded snapshot: run `ngobrief pull` first")
-    return row[0][0].replace(microsecond=0)
+    return loaded.replace(microsecond=0)
 
 
-def figures(con, measures: list[str], year: int | None = None) -> pl.DataFrame:
-    """Chosen figures (marts.figures) for some measures."""
-    return query(con, """
-        SELECT year, period, as_of, measure, org_type, value, as_published, half_unit, unit, source_id, note,
-               all_source_ids
-        FROM marts.figures
-        WHERE list_contains($measures, measure) AND ($year IS NULL OR year = $year)
-        ORDER BY year, as_of, measure, org_type
-    """, {"measures": measures, "year": year})
+def _half_units(con) -> dict[tuple, float]:
+    """The printed precision of every chosen registered count (49.9万 -> 500), by year, period, as_of
+    and org_type, so that counts are shown with the digits their source printed."""
+    return {(r["year"], r["period"], r["as_of"], r["org_type"]): r["half_unit"]
+            for r in metrics.registered(con).iter_rows(named=True)}
 
 
-def survey_priorities(con) -> pl.DataFrame:
-    return query(con, """
-        SELECT rank, sector_en, sector_zh, support_band, support_pct, source_id, note
-        FROM staging.survey_priorities ORDER BY rank
-    """)
+def registered_trends(con, year: int, types: list[str], since: int | None = None) -> list[dict]:
+    """For each type: its latest year-end count up to `year` and the earlier count it is compared with
+    (the previous observation of its series, marts.registered_trends; or the count of year `since`,
+    marts.registered_cagr), with the change, the compound annual growth rate over the years between
+    (gaps annualized, never filled) and its share of the whole it belongs to. The marts compute every
+    rate; this only picks the rows."""
+    trend = metrics.registered_trends(con, types=types, period="year_end").filter(pl.col("year") <= year)
+    half = _half_units(con)
+    rows = []
+    for org_type in types:
+        series = trend.filter(pl.col("org_type") == org_type)
+        if series.height == 0:
+            continue
+        latest = series.row(-1, named=True)     # metrics orders each series by as_of
+        row = {"org_type": org_type, "year": latest["year"], "as_of": latest["as_of"],
+               "registered": latest["registered"], "source_id": latest["source_id"],
+               "half_unit": half.get((latest["year"], "year_end", latest["as_of"], org_type)),
+               "share_of_total_pct": latest["share_of_total_pct"], "total_org_type": latest["total_org_type"],
+               "total_source_id": latest["total_source_id"],
+               "previous_year": None, "previous_as_of": None, "previous_registered": None,
+               "previous_half_unit": None, "previous_source_id": None, "change": None, "change_pct": None,
+               "cagr_pct": None, "years_between": None, "sources_differ": None}
+        if since is None and latest["prev_year"] is not None:
+            row.update(previous_year=latest["prev_year"], previous_as_of=latest["prev_as_of"],
+                       previous_registered=latest["prev_registered"], previous_source_id=latest["prev_source_id"],
+                       change=latest["change_abs"], change_pct=latest["change_pct"], cagr_pct=latest["cagr_pct"],
+                       years_between=latest["years_between"], sources_differ=latest["sources_differ"])
+        elif since is not None and since < latest["year"]:
+            growth = metrics.cagr_between(con, since, latest["year"], org_type, "year_end")
+            if growth is not None:
+                row.update(previous_year=growth.start_year, previous_as_of=growth.start_as_of,
+                           previous_registered=growth.start_registered, previous_source_id=growth.start_source_id,
+                           change=growth.change_abs, change_pct=growth.change_pct, cagr_pct=growth.cagr_pct,
+                           years_between=growth.years_between, sources_differ=growth.sources_differ)
+        if row["previous_year"] is not None:
+            row["previous_half_unit"] = half.get((row["previous_year"], "year_end", row["previous_as_of"], org_type))
+        rows.append(row)
+    return rows
 
 
-def source_disagreements(con, up_to_year: int, measures: list[str], types: list[str]) -> pl.DataFrame:
-    """Figures that several sources print differently, beyond the precision each printed, with the
-    source the marts chose (by priority) marked."""
-    return query(con, """
-        WITH observations AS (
-            SELECT o.year, o.period, o.as_of, o.measure, o.org_type, o.value, o.half_unit, o.as_published,
-                   o.source_id, s.priority_rank
-            FROM staging.observations AS o LEFT JOIN staging.sources AS s USING (source_id)
-            WHERE o.year <= $year AND list_contains($measures, o.measure) AND list_contains($types, o.org_type)
-        ),
-        disputed AS (
-            SELECT year, period, as_of, measure, org_type
-            FROM observations GROUP BY ALL
-            HAVING max(value - half_unit) > min(value + half_unit)
-        )
-        SELECT o.*, o.source_id = f.source_id AS chosen
-        FROM observations AS o
-        JOIN disputed USING (year, period, as_of, measure, org_type)
-        JOIN marts.figures AS f USING (year, period, as_of, measure, org_type)
-        ORDER BY o.year, o.as_of, o.measure, o.org_type, o.priority_rank
-    """, {"year": up_to_year, "measures": measures, "types": types})
+def source_disagreements(con, up_to_year: int, measures: list[str], types: list[str]) -> list[dict]:
+    """Figures up to `up_to_year` that several sources print differently beyond the precision each
+    printed (marts.source_disagreements), one entry per figure: the printing the marts chose (by
+    source priority) and every other printing that does not agree with it."""
+    pairs = metrics.source_disagreements(con, up_to_year, measures, types)
+    out = []
+    for keys, group in pairs.group_by(["year", "period", "as_of", "measure", "org_type"], maintain_order=True):
+        g = group.to_dicts()
+        out.append({"year": keys[0], "period": keys[1], "as_of": keys[2], "measure": keys[3], "org_type": keys[4],
+                    "unit": g[0]["unit"],
+                    "chosen": {"source_id": g[0]["chosen_source_id"], "value": g[0]["chosen_value"],
+                               "as_published": g[0]["chosen_as_published"], "half_unit": g[0]["chosen_half_unit"]},
+                    "others": [{"source_id": r["other_source_id"], "value": r["other_value"],
+                                "as_published": r["other_as_published"], "half_unit": r["other_half_unit"],
+                                "difference": r["difference"], "tolerance": r["tolerance"]} for r in g]})
+    return out
 
 
 def register_foundations(con, year: int) -> dict | None:
-    """Foundation-register (RICF) figures for the foundations section: the slot for the
-    marts.register_* views. Returns None until a register is loaded (the section then says nothing
-    about it), else {"sentences": [{"text": ..., "cites": [...]}, ...]} for the template."""
-    return None
+    """The foundation register (RICF) for the foundations section: its groups from
+    marts.register_foundations_by_group, from the register whose record year is nearest the edition
+    year (the earlier one on a tie). None when no register is loaded. The brief labels a register of
+    another year with its own year (see docs/brief.md)."""
+    years = metrics.register_years(con)
+    if not years:
+        return None
+    record_year = min(years, key=lambda y: (abs(y - year), y))
+    groups = metrics.register_foundations_by_group(con, record_year)
 
+    def grouped(by: str) -> list[dict]:
+        return groups.filter(pl.col("grouped_by") == by).to_dicts()
 
-# ---- growth rates: the one seam the trends mart (marts.registered_trends) replaces ----
-
-def registered_trends(con, year: int, types: list[str], since: int | None = None) -> list[dict]:
-    """For each type: its latest year-end count up to `year`, the earlier count it is compared with
-    (the previous observation, or the one for year `since`), the change, the compound annual growth
-    rate over the years between (gaps annualized, never filled) and its share of all organizations.
-
-    To be pointed at marts.registered_trends once that mart is merged; it computes here only what
-    the brief shows."""
-    reg = metrics.registered(con).filter((pl.col("period") == "year_end") & (pl.col("year") <= year))
-    totals = {r["year"]: r["registered"] for r in reg.filter(pl.col("org_type") == "all").to_dicts()}
-    rows = []
-    for org_type in types:
-        series = reg.filter(pl.col("org_type") == org_type).sort("year").to_dicts()
-        if not series:
-            continue
-        latest = series[-1]
-        earlier = [r for r in series[:-1] if since is None or r["year"] == since]
-        before = earlier[-1] if earlier else None
-        row = {"org_type": org_type, "year": latest["year"], "as_of": latest["as_of"],
-               "registered": latest["registered"], "half_unit": latest["half_unit"],
-               "source_id": latest["source_id"], "previous_year": None, "previous_registered": None,
-               "previous_half_unit": None, "previous_source_id": None, "change": None, "change_pct": None,
-               "cagr_pct": None, "share_of_total_pct": None}
-        if before:
-            years = latest["year"] - before["year"]
-            row.update(previous_year=before["year"], previous_registered=before["registered"],
-                       previous_half_unit=before["half_unit"], previous_source_id=before["source_id"],
-                       change=latest["registered"] - before["registered"],
-                       change_pct=100 * (latest["registered"] / before["registered"] - 1),
-                       cagr_pct=100 * ((latest["registered"] / before["registered"]) ** (1 / years) - 1))
-        if org_type != "all" and totals.get(latest["year"]):
-            row["share_of_total_pct"] = 100 * latest["registered"] / totals[latest["year"]]
-        rows.append(row)
-    return rows
+    overall = grouped("all")[0]
+    return {"record_year": record_year, "overall": overall, "by_type": grouped("org_type"),
+            "by_scope": grouped("scope"), "by_type_scope": grouped("org_type, scope"),
+            "by_province": grouped("province"), "source_id": overall["source_id"],
+            "citation": overall["citation"]}
 
 
 # ---- the brief, section by section, in page order (citations are numbered as they appear) ----
@@ -242,11 +250,8 @@ def _types_for(con, year: int, types: list[str] | None) -> list[str]:
 
 
 def _with_half_units(con, rows: list[dict]) -> list[dict]:
-    """Attach the printed precision of each row's registered count (49.9万 -> ± 500), so that counts are
-    shown with the digits their source printed."""
-    years = sorted({r["year"] for r in rows})
-    reg = metrics.registered(con).filter(pl.col("year").is_in(years)).to_dicts()
-    half = {(r["year"], r["period"], r["as_of"], r["org_type"]): r["half_unit"] for r in reg}
+    """Attach the printed precision of each row's registered count (49.9万 -> ± 500)."""
+    half = _half_units(con)
     return [{**r, "registered_half_unit": half.get((r["year"], r["period"], r["as_of"], r["org_type"]))}
             for r in rows]
 
@@ -258,35 +263,105 @@ def _short_source(source: dict | None, n: int) -> str:
     return f"{source['publisher']}, {source['title'].split(';')[0].strip()} [{n}]"
 
 
-def _finding_rows(rows, text, fmt) -> list[str]:
-    out = []
-    for r in rows:
-        parts = []
-        if r.get("year") is not None:
-            parts.append(say(text["year_pattern"], year=r["year"]))
-        if r.get("org_type"):
-            parts.append(text["org_types"].get(r["org_type"], r["org_type"]))
-        if r.get("period"):
-            parts.append(text["periods"].get(r["period"], r["period"]))
-        if r.get("as_of") and r.get("period") != "year_end":
-            parts.append(fmt.date(r["as_of"], "medium"))
+def _description(description: str, text: dict) -> str:
+    """A check's description in the reader's language. Translations are keyed by the suite's English
+    text; the numbers of a rule (its bounds) stay in expectations/ and fill the translation's
+    {{ numbers }} (in the order the English names them; `first` and `last` pick one)."""
+    translated = text["finding_descriptions"].get(description)
+    if translated is None:
+        return description
+    return say(translated, numbers=re.findall(r"\d+(?:\.\d+)?", description))
+
+
+# Fields of a failing row that name the sources it is about (footnoted instead of written out).
+SOURCE_FIELDS = ("source_id", "published_source_id", "previous_source_id", "chosen_source_id", "other_source_id",
+                 "engaged_source_id", "registered_source_id", "source_ids")
+
+
+def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt, cite) -> dict:
+    """One failing row of a validation check as a sentence in the reader's language: where it is
+    (year, type, measure, period) and what is wrong. In English that is the sentence validation wrote
+    (validate.latest_findings' explanations, as in `ngobrief validate` and the HTML report); in
+    Chinese, and for rows validation gives no sentence, the content file's pattern for the suite."""
+    where = []
+    if row.get("year") is not None:
+        where.append(say(text["year_pattern"], year=row["year"]))
+    if row.get("org_type"):
+        where.append(text["org_types"].get(row["org_type"], row["org_type"]))
+    if row.get("measure"):
+        where.append(text["measures"].get(row["measure"], row["measure"]))
+    if row.get("period"):
+        period = text["periods"].get(row["period"], row["period"])
+        if row.get("as_of") and row["period"] != "year_end":
+            period = say(text["quality"]["dated"], period=period, date=fmt.date(row["as_of"], "medium"))
+        where.append(period)
+    ids = []
+    for field in SOURCE_FIELDS:
+        value = row.get(field)
+        ids += value.split(",") if isinstance(value, str) else list(value or [])
+    patterns = text["finding_rows"]
+    body = None
+    if patterns["explanations"] and row.get("finding") and explanation:
+        # validation's sentence starts with the row's codes and sources ("2013 as_of registered
+        # foundation (huang-cango): ..."), which the brief says in words and footnotes instead
+        head, sep, rest = explanation.partition(": ")
+        body = rest if sep and head.startswith(str(row.get("year"))) else explanation
+        if row.get("basis") == "chosen_figures" and isinstance(patterns.get(suite), dict):
+            body += patterns[suite].get("chosen_figures", "")   # the sentence does not say it
+    elif suite in patterns:
+        body = _finding_pattern(suite, row, patterns[suite], text, fmt)
+    if body is None:
         values = []
-        for k, v in r.items():
-            if k in ("year", "org_type", "period", "as_of") or v is None:
+        for k, v in row.items():
+            if v is None or k in SOURCE_FIELDS or k in ("year", "org_type", "period", "as_of", "measure") \
+                    or k not in text["finding_fields"]:
                 continue
-            label = text["finding_fields"].get(k, k)
-            if isinstance(v, (int, float)):
-                v = fmt.pct(v) if k.endswith("_pct") else fmt.count(v)
-            values.append(say(text["quality"]["field"], label=label, value=v))
-        out.append(" · ".join(parts) + (text["colon"] + text["value_sep"].join(values) if values else ""))
-    return out
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = fmt.pct(v) if k.endswith("_pct") else fmt.number(v)
+            values.append(say(text["quality"]["field"], label=text["finding_fields"][k], value=v))
+        body = text["value_sep"].join(values)
+    return {"text": text["quality"]["where_sep"].join(where) + (text["colon"] + body if body else ""),
+            "cites": cite(*[i.strip() for i in ids if i and i.strip()])}
+
+
+def _finding_pattern(suite: str, row: dict, pattern, text: dict, fmt) -> str | None:
+    """Fill a suite's sentence pattern from a failing row's fields (formatted for the reader)."""
+    def number(field):
+        return fmt.number(row[field]) if row.get(field) is not None else text["gap"]
+
+    def pct(field):
+        return fmt.pct(row[field]) if row.get(field) is not None else text["gap"]
+
+    if suite == "marts_check_subtotals":
+        difference, tolerance = row.get("difference"), row.get("tolerance") or 0
+        variant = ("incomplete" if row.get("breakdown") == "incomplete" or difference is None else
+                   "adds_up" if abs(difference) <= tolerance else
+                   "total_exceeds" if difference > 0 else "parts_exceed")
+        out = say(pattern[variant], total=number("total"), parts=number("parts_sum"),
+                  difference=fmt.number(abs(difference)) if difference is not None else text["gap"],
+                  tolerance=number("tolerance"))
+        if row.get("breakdown") == "remainder_not_printed":
+            out += pattern["remainder_not_printed"]
+        if row.get("basis") == "chosen_figures":
+            out += pattern["chosen_figures"]
+        return out
+    if not isinstance(pattern, str):
+        return None
+    return say(pattern, published=pct("published_share_pct"), recomputed=pct("recomputed_pct"),
+               points=fmt.points(row["difference_pct_points"]) if row.get("difference_pct_points") is not None
+               else text["gap"],
+               value=number("value"), previous=number("previous_value"), previous_year=row.get("previous_year"),
+               change=fmt.change_pct(row.get("change_pct")), annual=fmt.change_pct(row.get("annual_change_pct")),
+               chosen=row.get("chosen_as_published"), other=row.get("other_as_published"),
+               difference=fmt.number(abs(row["difference"])) if row.get("difference") is not None else text["gap"],
+               tolerance=number("tolerance"), engaged=number("engaged_international"),
+               registered=number("registered"), pct=pct("participation_pct"))
 
 
 def brief_context(con, year: int, lang: str, types: list[str] | None = None,
                   compare_to: int | None = None) -> dict:
     text = content(lang)
-    if not con.sql("SELECT 1 FROM duckdb_views() WHERE schema_name = 'marts' AND view_name = 'participation'"
-                   ).fetchall():
+    if not metrics.has_figures(con):
         raise RenderError("the warehouse holds no figures yet: run `ngobrief run` (or `ngobrief pull`) first")
     fmt = Formatter(text["locale"], text.get("wan_unit"))
     cite = Citations()
@@ -302,8 +377,7 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
         raise RenderError(f"no participation figures for {year} and types {', '.join(types)}: the warehouse "
                           f"holds both counts for these types only in: {years}")
     rows = _with_half_units(con, part.filter(pl.col("participation_pct").is_not_null()).to_dicts())
-    known_sources = {s["source_id"]: s for s in metrics.sources_used(
-        con, query(con, "SELECT source_id FROM staging.sources")["source_id"].to_list()).to_dicts()}
+    known_sources = {s["source_id"]: s for s in metrics.sources_used(con, metrics.known_sources(con)).to_dicts()}
 
     def note(*source_ids) -> str:
         ids = [i for i in dict.fromkeys(source_ids) if i]
@@ -397,10 +471,12 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     trends = _trends(con, year, types, text, fmt, cite)
 
     # Foundations
-    foundations = _foundations(con, year, types, text, fmt, cite) if any(t.startswith("foundation") for t in types) else None
+    has_foundations = any(t.startswith("foundation") for t in types)
+    foundations = _foundations(con, year, types, text, fmt, cite) if has_foundations else None
+    register = _register(register_foundations(con, year), year, types, text, fmt, cite) if has_foundations else None
 
     # Context: the survey's sector priorities and the study's hurdles and recommendations
-    survey = survey_priorities(con).to_dicts()
+    survey = metrics.survey_priorities(con).to_dicts()
     study = metrics.sources_used(con, [text["context"]["source_id"]]).to_dicts()
     context = {
         "priorities": [{"band": band, "sectors": list(items)} for band, items in itertools.groupby(
@@ -415,27 +491,30 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     findings, elsewhere = [], 0
     for f in validate.latest_findings(con):
         failing = json.loads(f["unexpected_rows"] or "[]")
-        here = [r for r in failing if str(r.get("year")) == str(year) and r.get("org_type", types[0]) in types]
+        here = [(r, e) for r, e in zip(failing, f["explanations"])
+                if str(r.get("year")) == str(year) and r.get("org_type", types[0]) in types]
         if failing and not here:
             elsewhere += 1      # a finding about other years or types only: kept in the warehouse
             continue
         findings.append({"severity": text["severity"].get(f["severity"], f["severity"]),
                          "level": f["severity"],
-                         "description": text["finding_descriptions"].get(f["description"],
-                                                                         f["description"] or f["expectation"]),
-                         "rows": _finding_rows(here, text, fmt)})
+                         "description": _description(f["description"] or f["expectation"], text),
+                         "rows": [_finding_row(f["suite"], r, e, text, fmt, cite) for r, e in here]})
     disputes = []
-    d_frame = source_disagreements(con, year, ["registered", "engaged_international", "published_share_pct"],
-                                   [t for t in types])
-    for keys, group in d_frame.group_by(["year", "period", "as_of", "measure", "org_type"], maintain_order=True):
-        g = group.to_dicts()
+    for d in source_disagreements(con, year, ["registered", "engaged_international", "published_share_pct"], types):
+        def shown(v):
+            value = fmt.pct(v["value"]) if d["unit"] == "percent" else fmt.count(v["value"], v["half_unit"])
+            # the printing as published when the brief's form of it has other digits (89.13万 as 891,300)
+            printed = say(text["quality"]["printed"], as_published=v["as_published"]) \
+                if re.sub(r"\D", "", value) != re.sub(r"\D", "", v["as_published"] or value) else ""
+            return {"value": value, "printed": printed, "cites": cite(v["source_id"])}
         disputes.append({
-            "what": say(text["quality"]["dispute"], year=keys[0], type=label[keys[4]],
-                        measure=text["measures"].get(keys[3], keys[3]),
-                        period=text["periods"].get(keys[1], keys[1])),
-            "versions": [{"value": fmt.pct(r["value"]) if r["measure"].endswith("_pct") else
-                          fmt.count(r["value"], r["half_unit"]), "as_published": r["as_published"],
-                          "chosen": bool(r["chosen"]), "cites": cite(r["source_id"])} for r in g]})
+            "what": say(text["quality"]["dispute"], year=d["year"], type=label.get(d["org_type"], d["org_type"]),
+                        measure=text["measures"].get(d["measure"], d["measure"]),
+                        period=text["periods"].get(d["period"], d["period"])),
+            "chosen": shown(d["chosen"]),
+            "others": [{**shown(o), "gap": say(text["quality"]["beyond"], difference=fmt.number(abs(o["difference"])),
+                                               tolerance=fmt.number(o["tolerance"]))} for o in d["others"]]})
     quality = {"findings": findings, "other_years": elsewhere, "disputes": disputes}
 
     # Sources and method
@@ -453,7 +532,7 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     return {
         "lang": lang, "year": year, "text": text, "title": title, "cover": cover,
         "key": key, "narrative": narrative, "participation": participation, "trends": trends,
-        "foundations": foundations, "register": register_foundations(con, year), "context": context,
+        "foundations": foundations, "register": register, "context": context,
         "quality": quality, "sources": source_list, "types": types, "compare_to": compare_to,
         "created": loaded_at.isoformat() + "Z",
         "font_family": text["font_family"],
@@ -540,7 +619,7 @@ def _trends(con, year, types, text, fmt, cite) -> dict:
                 charts.Point(p["as_of"], p["registered"], p["period"] == "year_end") for p in pts]))
         svg = charts.line_chart(series, first_year=first_year, last_year=year, value_label=fmt.axis,
                                 font_family=text["font_family"], title=title,
-                                other_period_label=text["trends"]["other_period"])
+                                other_period_label=text["trends"]["other_period"], height=CHART_HEIGHT)
         others = frame.filter(pl.col("period") != "year_end").to_dicts()
         drawn.append({"name": name, "svg": svg, "title": title, "cites": cite(*frame["source_id"].to_list()),
                       "alt": say(text["trends"]["alt"], title=title, first=first_year, last=year,
@@ -562,7 +641,8 @@ def _trends(con, year, types, text, fmt, cite) -> dict:
             "change": fmt.change_pct(g["change_pct"]) if g["change_pct"] is not None else text["gap"],
             "cagr": fmt.change_pct(g["cagr_pct"]) if g["cagr_pct"] is not None else text["gap"],
             "share": fmt.pct(g["share_of_total_pct"], 1) if g["share_of_total_pct"] is not None else "",
-            "cites": cite(g["source_id"], g["previous_source_id"])})
+            "cites": cite(g["source_id"], g["previous_source_id"],
+                          g["total_source_id"] if g["share_of_total_pct"] is not None else None)})
     # The long view for the total and for foundations: first to latest year-end count.
     for t in [t for t in ("all", "foundation") if t in types]:
         span = year_end.filter(pl.col("org_type") == t)
@@ -623,8 +703,8 @@ def _foundations(con, year, types, text, fmt, cite) -> dict:
     register = metrics.registered(con, year).filter(pl.col("org_type").str.starts_with("foundation_")).to_dicts()
     breakdown = [{"type": label[r["org_type"]], "value": fmt.count(r["registered"], r["half_unit"]),
                   "as_of": fmt.date(r["as_of"], "medium"), "cites": cite(r["source_id"])} for r in register]
-    projects = {r["measure"]: r for r in figures(con, ["foundations_with_overseas_projects", "overseas_projects",
-                                                        "overseas_project_countries"], year).to_dicts()}
+    projects = {r["measure"]: r for r in metrics.figures(
+        con, ["foundations_with_overseas_projects", "overseas_projects", "overseas_project_countries"], year).to_dicts()}
     if len(projects) == 3:
         f, p, c = (projects[m] for m in ("foundations_with_overseas_projects", "overseas_projects",
                                          "overseas_project_countries"))
@@ -634,6 +714,55 @@ def _foundations(con, year, types, text, fmt, cite) -> dict:
     definitions = [{"as_of": text["list_sep"].join(dict.fromkeys(r["as_of"] for r in rows if r["definition"] == d)),
                     "text": d} for d in dict.fromkeys(r["definition"] for r in rows if r["definition"])]
     return {"rows": rows, "sentences": sentences, "breakdown": breakdown, "definitions": definitions}
+
+
+# How many provinces the register section names (more when several tie with the last).
+REGISTER_PROVINCES = 5
+
+
+def _register(reg: dict | None, year: int, types: list[str], text: dict, fmt: Formatter, cite) -> dict | None:
+    """The register part of the foundations section: sentences, a table by type and scope, the
+    provinces with the most internationally focused foundations, and the register's citation."""
+    if reg is None:
+        return None
+    words, label, record_year = text["register"], text["org_types"], reg["record_year"]
+    cites = cite(reg["source_id"])
+
+    def counts(g: dict | None, prefix: str = "") -> dict:
+        if g is None:
+            return {f"{prefix}foundations": text["gap"], f"{prefix}international": text["gap"], f"{prefix}pct": ""}
+        return {f"{prefix}foundations": fmt.count(g["foundations"]),
+                f"{prefix}international": fmt.count(g["international_focus"]),
+                f"{prefix}pct": fmt.pct(g["international_focus_pct"])}
+
+    sentences = []
+    if record_year != year:
+        sentences.append(say(words["other_year"], record_year=record_year, year=year))
+    by_type = {g["org_type"]: g for g in reg["by_type"]}
+    by_scope = {g["scope"]: g for g in reg["by_scope"]}
+    if "foundation" in types:
+        sentences.append(say(words["overall"], record_year=record_year, **counts(reg["overall"])))
+    if "foundation" in types and {"national", "local"} <= set(by_scope):
+        sentences.append(say(words["by_scope"], **counts(by_scope["national"], "national_"),
+                             **counts(by_scope["local"], "local_")))
+    cells = {(g["org_type"], g["scope"]): g for g in reg["by_type_scope"]}
+    cells.update({(t, "all"): g for t, g in by_type.items()})
+    cells.update({("foundation", s): g for s, g in by_scope.items()})
+    cells[("foundation", "all")] = reg["overall"]
+    rows = [{"type": label[t], "total": t == "foundation",
+             "cells": [say(words["cell"], **counts(cells[(t, s)])) if (t, s) in cells else text["gap"]
+                       for s in ("national", "local", "all")]}
+            for t in ("foundation_public", "foundation_nonpublic", "foundation") if t in types]
+    provinces = []
+    if "foundation" in types:
+        ranked = [g for g in reg["by_province"] if g["international_focus"] > 0]   # metrics ranks them
+        if len(ranked) > REGISTER_PROVINCES:
+            last = ranked[REGISTER_PROVINCES - 1]["international_focus"]
+            ranked = [g for g in ranked if g["international_focus"] >= last]
+        provinces = [say(words["province"], province=words["provinces"].get(g["province"], g["province"]),
+                         **counts(g)) for g in ranked]
+    return {"title": say(words["title"], record_year=record_year), "cites": cites, "sentences": sentences,
+            "rows": rows, "provinces": provinces, "citation": reg["citation"]}
 
 
 def render_html(ctx: dict) -> str:

@@ -75,3 +75,31 @@ def test_chinese_content_is_simplified_chinese():
 def test_unknown_language_is_a_clear_error():
     with pytest.raises(render.RenderError, match="choose one of en, zh"):
         render.content("fr")
+
+
+def _descriptions():
+    import json
+
+    for path in sorted(config.EXPECTATIONS_DIR.glob("*.json")):
+        for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            yield path.stem, e["description"]
+
+
+@pytest.mark.parametrize("suite,description", list(_descriptions()), ids=lambda v: v[:40])
+def test_every_check_description_has_a_chinese_translation(suite, description):
+    """The zh brief looks up each failed check by its English description; a new or reworded check
+    in expectations/ needs its translation in zh.yaml, whose numbers come from the English text."""
+    zh = render.content("zh")["finding_descriptions"]
+    assert description in zh, f"{suite}: add a zh.yaml finding_descriptions entry for {description!r}"
+    translated = render._description(description, render.content("zh"))
+    assert re.search(r"[\u4e00-\u9fff]", translated), translated
+    # Latin letters only in the names of columns and commands a reader types (as_of, ngobrief pull)
+    words = re.findall(r"[A-Za-z_]+", translated)
+    assert [w for w in words if w not in ("ngobrief", "pull") and "_" not in w] == [], translated
+    assert set(re.findall(r"\d+", translated)) <= set(re.findall(r"\d+", description)), translated
+
+
+def test_chinese_translations_are_only_of_checks_that_exist():
+    """A translation whose English text no suite uses any more is dead: reword or drop it."""
+    known = {d for _, d in _descriptions()}
+    assert set(render.content("zh")["finding_descriptions"]) - known == set()
