@@ -102,35 +102,101 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
 
 
+_CJK = re.compile("[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _header_line(data: bytes, skip_notes: bool = False) -> tuple[int, bytes]:
+    """The first line of a text file (after `#` note lines if asked), as (its start, its bytes)."""
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        line = data[start: end if end >= 0 else len(data)]
+        if not (skip_notes and line.lstrip(b"\xef\xbb\xbf").startswith(b"#")) or end < 0:
+            return start, line.rstrip(b"\r")
+        start = end + 1
+
+
+def _decode_any(raw: bytes) -> str:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def cell_at(data: bytes, pos: int, *, skip_notes: bool = False) -> tuple[int, str, str]:
+    """(row, column, cell) of byte `pos` of a text file, for errors about bytes that are not text: the
+    row is the line number, the column its header (or #n), the cell shown with undecodable bytes as
+    \\xNN escapes. Quoted separators are not told apart: the column is the one the line suggests."""
+    header_at, header = _header_line(data, skip_notes)
+    sep = b"\t" if header.count(b"\t") > header.count(b",") else b","
+    start = data.rfind(b"\n", 0, pos) + 1
+    end = data.find(b"\n", pos)
+    line = data[start: end if end >= 0 else len(data)].rstrip(b"\r")
+    row = data.count(b"\n", 0, start) + 1
+    j = data.count(sep, start, pos)
+    cells = line.split(sep)
+    cell = cells[j] if j < len(cells) else b""
+    names = header.split(sep)
+    column = (_decode_any(names[j]).strip().lstrip("\ufeff") if start > header_at and j < len(names) else "")
+    value = cell.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    return row, column or f"#{j + 1}", value[:60] + ("…" if len(value) > 60 else "")
+
+
+def _bytes_error(name: str, data: bytes, pos: int, message: str, hint: str | None = None,
+                 skip_notes: bool = False) -> InputError:
+    row, column, value = cell_at(data, pos, skip_notes=skip_notes)
+    return InputError(name, message, row=row, column=column, value=value, hint=hint)
+
+
+def _mixed(prefix: bytes) -> bool:
+    """Text before the first byte that is not UTF-8 holds Chinese written as UTF-8: the file mixes
+    encodings (a GB18030 file that happens to start with a valid UTF-8 sequence does not count)."""
+    return bool(_CJK.search(prefix.decode("utf-8", "ignore")))
+
+
 def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode as declared, else by BOM (UTF-8, UTF-16), else as UTF-8, else as GB18030 (which covers GBK)."""
+    """Decode as declared, else by BOM (UTF-8, UTF-16), else as UTF-8, else as GB18030 (which covers GBK).
+    A file whose rows are partly UTF-8 and partly something else is refused at its first row that is not."""
     if encoding:
         try:
-            return data.decode(encoding), encoding.lower()
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(name, f"cannot be decoded as {encoding}: {exc}") from None
+            text = data.decode(encoding)
+        except LookupError:
+            raise InputError(name, f"unknown encoding {encoding!r}", hint="e.g. utf-8, gb18030, utf-16") from None
+        except UnicodeDecodeError as exc:
+            raise _bytes_error(name, data, exc.start, f"cannot be decoded as {encoding} (byte "
+                               f"{data[exc.start:exc.start + 1]!r})",
+                               hint="declare the encoding the file is in, or leave --encoding out") from None
+        if "\x00" in text and not encoding.lower().replace("-", "").startswith("utf16"):
+            raise _bytes_error(name, data, data.find(b"\x00"), "binary content (a NUL byte) where text was expected")
+        return text, encoding.lower()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
             raise InputError(name, f"starts with a UTF-16 mark but is not UTF-16: {exc}") from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected",
+                           hint="is this really a CSV? XLSX workbooks are read as such")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data.decode("utf-8-sig"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise InputError(name, f"starts with a UTF-8 mark but is not UTF-8: {exc}") from None
-    if b"\x00" in data[:4096]:
-        raise InputError(name, "binary content where text was expected",
-                         hint="is this really a CSV? XLSX workbooks are read as such")
+            raise _bytes_error(name, data, exc.start, "starts with a UTF-8 mark but this row is not UTF-8 "
+                               "(mixed encodings)", hint="save the whole file in one encoding") from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if _mixed(data[:exc.start]):
+            raise _bytes_error(name, data, exc.start, "mixed encodings: the rows above are UTF-8, this one "
+                               "is not", hint="save the whole file in one encoding") from None
     try:
         return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise InputError(name, "neither UTF-8 nor GB18030 text",
-                         hint="save it as UTF-8, or declare its encoding") from None
+    except UnicodeDecodeError as exc:
+        raise _bytes_error(name, data, exc.start, "neither UTF-8 nor GB18030 text",
+                           hint="save it as UTF-8, or declare its encoding") from None
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
@@ -143,7 +209,7 @@ def _sniff_separator(text: str) -> str:
     return "\t" if first.count("\t") > first.count(",") else ","
 
 
-def _text_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
+def _text_rows(text: str, separator: str, name: str = "<data>") -> list[tuple[int, list[str]]]:
     if separator == "\t":
         # Tab-separated files are not quoted: a record is a line, whatever characters its cells hold.
         lines = text.split("\n")
@@ -152,8 +218,21 @@ def _text_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
             records.pop()
         rows = [(i, rec.split("\t")) for i, rec in enumerate(records, start=1)]
     else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        rows = [(i, rec) for i, rec in enumerate(reader, start=1)]
+        rows = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+        try:
+            rows = [(i, rec) for i, rec in enumerate(reader, start=1)]
+        except csv.Error as exc:
+            lenient = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+            if "unexpected end of data" in str(exc):
+                # the file ends inside a quoted cell: it was cut off (or a quote was never closed)
+                i, cells = len(lenient), lenient[-1]
+                first = next((r for r in lenient if any(c.strip() for c in r)), [])
+                j = len(cells) - 1
+                raise InputError(name, "the file ends inside a quoted cell: truncated, or a quote is not closed",
+                                 row=i, column=_norm_header(first[j]) if i > 1 and j < len(first) else f"#{j + 1}",
+                                 value=cells[j][:60], hint="pull the complete file") from None
+            rows = list(enumerate(lenient, start=1))   # a stray quote inside a cell is read as a character
     return [(i, cells) for i, cells in rows if any(c.strip() for c in cells)]
 
 
@@ -240,7 +319,7 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
     text, enc = decode_text(data, name, encoding)
     text = text.lstrip("\ufeff")
     sep = separator or _sniff_separator(text)
-    rows = _text_rows(text, sep)
+    rows = _text_rows(text, sep, name)
     if not rows:
         raise InputError(name, "the file is empty")
     return Table(name, rows, enc)
@@ -295,12 +374,31 @@ def read_table(path: Path, *, separator: str | None = None, encoding: str | None
     return text_frame(read_cells(path, encoding=encoding, separator=separator))[1]
 
 
-def require_columns(df_or_header, path, columns) -> None:
+def require_columns(df_or_header, path, columns, *, row: int | None = None, exact: bool = False) -> None:
+    """Every column of `columns` is in the header (row `row`). A header the layout does not know is
+    named as the likely rename of a missing column; with `exact`, an extra column is refused too
+    (it would be dropped without a word)."""
     have = df_or_header.columns if isinstance(df_or_header, pl.DataFrame) else df_or_header
     missing = [c for c in columns if c not in have]
+    unknown = [h for h in have if h not in columns and h != "source_row"]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}",
-                         column=missing[0], hint=f"expected columns: {', '.join(columns)}")
+        renamed = f"; the header has {unknown[0]!r} instead (renamed?)" if unknown else ""
+        raise InputError(path, f"missing column(s) {', '.join(missing)}{renamed}", row=row,
+                         column=missing[0], value=unknown[0] if unknown else None,
+                         hint=f"expected columns: {', '.join(columns)}")
+    if exact and unknown:
+        raise InputError(path, "a column this layout does not have", row=row, column=unknown[0], value=unknown[0],
+                         hint=f"expected columns: {', '.join(columns)}; delete or rename it")
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _check_year(df: pl.DataFrame, path, column: str, year: pl.Expr) -> None:
+    """A figure for a year that has not begun is a typo (or a forecast, which is not a published figure)."""
+    _first_bad(df, path, column, year.is_null() | (year <= _today().year),
+               f"a year in the future (this is {_today().year})")
 
 
 def _first_bad(df: pl.DataFrame, path, column: str, ok: pl.Expr, message: str, hint: str | None = None) -> None:
@@ -377,25 +475,40 @@ def _figures(df: pl.DataFrame, name: str, value_col: str | None, published_col: 
     return values, halves, printed
 
 
+def _check_figure(name: str, row: int, column: str, text: str, value: float | None, percent: bool) -> None:
+    """Published figures are counts, amounts or percentages: none is negative, no percentage above 100."""
+    if value is None:
+        return
+    if value < 0:
+        raise InputError(name, "a negative figure: counts, amounts and percentages are never below 0",
+                         row=row, column=column, value=text)
+    if percent and value > 100:
+        raise InputError(name, "a percentage above 100", row=row, column=column, value=text)
+
+
 def parse_long(table: Table) -> Parsed:
     """The canonical long layout (the columns of LONG_COLUMNS)."""
     name = table.name
     header, raw = text_frame(table)
-    require_columns(header, name, LONG_COLUMNS)
+    require_columns(header, name, LONG_COLUMNS, row=table.rows[0][0], exact=True)
     raw = raw.select(["source_row", *LONG_COLUMNS])
     df = _strip(raw, LONG_COLUMNS)
     if df.height == 0:
-        raise InputError(name, "the file has a header but no figures")
+        raise InputError(name, "the file has a header but no figures", row=table.rows[0][0])
     for col in ("year", "period", "measure", "org_type", "source_id", "unit"):
         _first_bad(df, name, col, pl.col(col) != "", "a required value is blank")
     year = pl.col("year").cast(pl.Int32, strict=False)
     _first_bad(df, name, "year", year.is_not_null(), "a year must be a whole number such as 2012")
+    _check_year(df, name, "year", year)
     _first_bad(df, name, "period", pl.col("period").is_in(PERIODS),
                f"unknown period; use one of {', '.join(PERIODS)}")
     as_of = pl.col("as_of").str.to_date("%Y-%m-%d", strict=False)
     _first_bad(df, name, "as_of", as_of.is_not_null(), "a date must be written YYYY-MM-DD")
 
     values, halves, printed = _figures(df, name, "value", "as_published")
+    for r, v in zip(df.select("source_row", "value", "as_published", "unit").iter_rows(), values):
+        _check_figure(name, r[0], "as_published" if is_missing(r[1]) else "value",
+                      r[2] if is_missing(r[1]) else r[1], v, r[3] == "percent" or str(r[2]).strip().endswith("%"))
     typed = df.with_columns(
         year.alias("year"),
         as_of.alias("as_of"),
@@ -561,6 +674,9 @@ def parse_wide(table: Table, *, source_id: str | None = None, measure: str | Non
         if year is None:
             raise InputError(name, "a year must be a whole number such as 2012 (or 2012年)",
                              row=row_no, column=year_col, value=r[year_col])
+        if year > _today().year:
+            raise InputError(name, f"a year in the future (this is {_today().year})", row=row_no,
+                             column=year_col, value=r[year_col])
         m = measure_default
         if "measure" in other_cols and r[other_cols["measure"]]:
             text = r[other_cols["measure"]]
@@ -611,6 +727,8 @@ def parse_wide(table: Table, *, source_id: str | None = None, measure: str | Non
                 raise InputError(name, "not a published figure", row=row_no, column=h, value=text,
                                  hint="write digits with an optional 万, 亿, 万元, million or %, "
                                       "or -- for a figure not published") from None
+            _check_figure(name, row_no, h, text, pub.value,
+                          (unit or MEASURE_UNITS.get(m, "")) == "percent" or pub.unit == "%")
             rows.append((year, p, as_of, m, org_type, pub.value, printed, pub.half_unit,
                          unit or MEASURE_UNITS.get(m, "organizations"), sid, note, row_no, h))
     if not rows:
@@ -638,13 +756,17 @@ def parse_survey(table: Table) -> Parsed:
     """The survey's sector priorities: rank order, support band and any published percentage."""
     name = table.name
     header, raw = text_frame(table)
-    require_columns(header, name, SURVEY_COLUMNS)
+    require_columns(header, name, SURVEY_COLUMNS, row=table.rows[0][0], exact=True)
     raw = raw.select(["source_row", *SURVEY_COLUMNS])
     df = _strip(raw, SURVEY_COLUMNS)
+    if df.height == 0:
+        raise InputError(name, "the file has a header but no priorities", row=table.rows[0][0])
     rank = pl.col("rank").cast(pl.Int32, strict=False)
     _first_bad(df, name, "rank", rank.is_not_null(), "a rank must be a whole number")
+    _first_bad(df, name, "rank", rank >= 1, "a rank starts at 1")
     pct = pl.col("support_pct").cast(pl.Float64, strict=False)
     _first_bad(df, name, "support_pct", pct.is_not_null() | (pl.col("support_pct") == ""), "not a percentage")
+    _first_bad(df, name, "support_pct", pct.is_null() | pct.is_between(0, 100), "a percentage must be within 0-100")
     typed = df.with_columns(rank.alias("rank"), pct.alias("support_pct"), _blank_to_null("note"))
     return Parsed(raw, typed.select(["source_row", *SURVEY_COLUMNS]), table.encoding, table.sheet)
 
@@ -728,7 +850,7 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
     name = table.name
     at, spelled = _register_header(table)
     header = [_norm_header(c) for c in table.rows[at][1]]
-    require_columns(header, name, list(spelled.values()))
+    require_columns(header, name, list(spelled.values()), row=table.rows[at][0])
     dropped = sorted(set(header) - set(spelled.values()))
     _, frame = text_frame(table, at, columns=set(spelled.values()))
     raw = frame.rename({v: k for k, v in spelled.items()}).select(["source_row", *RICF_FIELDS])
@@ -742,11 +864,13 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
     for r in raw.iter_rows(named=True):
         s = {k: (v.strip() if isinstance(v, str) else v) for k, v in r.items()}
         oid = s["ricf_oid"]
-        if not oid.isdigit():
+        if not (oid.isascii() and oid.isdigit()):
             bad(r, "ricf_oid", "an RICF organization id must be a whole number")
         year = _parse_year(s["ba_rdt"])
         if year is None:
             bad(r, "ba_rdt", "a record year must be a year such as 2013")
+        if year > _today().year:
+            bad(r, "ba_rdt", f"a record year in the future (this is {_today().year})")
         if not s["ba_cn"]:
             bad(r, "ba_cn", "a foundation needs its registered name")
         ntr = s["ba_ntr"]
@@ -764,15 +888,19 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
                 founded = None
             if founded is None:
                 bad(r, "ba_fdt", "a founding date must be written M/D/YYYY (or YYYY-MM-DD)")
+            if founded > _today():
+                bad(r, "ba_fdt", "a founding date in the future")
         try:
             endowment = parse_published(s["ba_fnd"])
         except ValueError:
             bad(r, "ba_fnd", "an endowment must be an amount such as 200万元 or 1,000万元")
+        if endowment is not None and endowment.value < 0:
+            bad(r, "ba_fnd", "a negative endowment")
         counts = {}
         for code, col in _COUNTS.items():
             if is_missing(s[code]):
                 counts[col] = None
-            elif s[code].isdigit():
+            elif s[code].isascii() and s[code].isdigit():
                 counts[col] = int(s[code])
             else:
                 bad(r, code, "a count must be a whole number")
@@ -841,9 +969,10 @@ def detect_parser(table: Table) -> str:
     """The layout a table is in, from its header."""
     first = [_norm_header(c) for c in table.rows[0][1]]
     second = [_norm_header(c) for c in table.rows[1][1]] if len(table.rows) > 1 else []
-    if all(c in first for c in LONG_COLUMNS):
+    # most of a layout's columns: that layout, so that the missing or renamed one is named
+    if sum(c in first for c in LONG_COLUMNS) * 2 > len(LONG_COLUMNS):
         return "long_csv"
-    if all(c in first for c in SURVEY_COLUMNS):
+    if sum(c in first for c in SURVEY_COLUMNS) * 2 > len(SURVEY_COLUMNS):
         return "survey_csv"
     if "ricf_oid" in first or "机构ID" in first or "ricf_oid" in second:
         return "ricf_tsv"
@@ -939,38 +1068,89 @@ ORG_REGISTER_FLAGS = {"是": True, "否": False, "true": True, "false": False, "
 ORG_REGISTER_REQUIRED = ("org_type", "province", "founded_on", "engaged_international")
 
 
+def _window(path: Path, pos: int, size: int = 1 << 16) -> tuple[bytes, int]:
+    """The bytes of `path` from the start of the file or `size` bytes before `pos` (cut at a line
+    start), up to a line end after it; and where `pos` falls in them."""
+    with open(path, "rb") as fh:
+        begin = max(0, pos - size)
+        fh.seek(begin)
+        data = fh.read(pos - begin + size)
+    if begin:
+        cut = data.find(b"\n") + 1
+        data, pos = data[cut:], pos - begin - cut
+    return data, pos
+
+
+def _register_bytes_error(path: Path, pos: int, message: str, hint: str | None = None) -> InputError:
+    """An error about byte `pos` of a register file, named by its line, column and cell: the row
+    number is counted over the whole file, the header read from its top."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+        fh.seek(0)
+        line = 1
+        left = pos
+        for chunk in iter(lambda: fh.read(min(1 << 22, left)) if left else b"", b""):
+            line += chunk.count(b"\n")
+            left -= len(chunk)
+    data, at = _window(path, pos)
+    line_start = data.rfind(b"\n", 0, at) + 1
+    header_at, header = _header_line(head, skip_notes=True)
+    _, column, value = cell_at(header + b"\n" + data[line_start:], len(header) + 1 + at - line_start)
+    return InputError(path, message, row=line, column=column, value=value, hint=hint)
+
+
 def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, str]:
     """The register as a UTF-8 file Polars can map: the file itself when it is UTF-8, else a
-    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks."""
+    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks. A NUL byte
+    anywhere, or rows in two encodings, are refused at their row."""
     import codecs
     import tempfile
 
     path = Path(path)
+    block = 1 << 22
     with open(path, "rb") as fh:
-        if b"\x00" in fh.read(4096):
-            raise InputError(path, "binary content where text was expected", hint="is this really a CSV?")
+        offset = 0
+        for chunk in iter(lambda: fh.read(block), b""):
+            if (nul := chunk.find(b"\x00")) >= 0:
+                raise _register_bytes_error(path, offset + nul, "binary content (a NUL byte) where text was expected",
+                                            hint="is this really a CSV?")
+            offset += len(chunk)
     candidates = [encoding] if encoding else ["utf-8", "gb18030"]
     for enc in candidates:
         try:
             decoder = codecs.getincrementaldecoder(enc)()
         except LookupError as exc:
             raise InputError(path, f"unknown encoding {enc!r}") from exc
+        offset, pending, cjk = 0, b"", False
         try:
             with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 22), b""):
-                    decoder.decode(chunk)
+                for chunk in iter(lambda: fh.read(block), b""):
+                    pending = decoder.getstate()[0]
+                    cjk = cjk or bool(_CJK.search(decoder.decode(chunk)))
+                    offset += len(chunk)
+                pending = decoder.getstate()[0]
                 decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            pos = max(0, offset + exc.start - len(pending))
+            if encoding:
+                raise _register_bytes_error(path, pos, f"cannot be decoded as {enc}",
+                                            hint="declare the encoding the file is in, or leave --encoding out") from None
+            if enc == "utf-8" and (cjk or _mixed((pending + chunk)[:exc.start])):
+                raise _register_bytes_error(path, pos, "mixed encodings: the rows above are UTF-8, this one is not",
+                                            hint="save the whole file in one encoding") from None
+            if enc == candidates[-1]:
+                raise _register_bytes_error(path, pos, f"cannot be decoded as {' or '.join(candidates)}",
+                                            hint="save it as UTF-8, or declare its encoding") from None
             continue
         if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             return path, "utf-8"
         decoder = codecs.getincrementaldecoder(enc)()
         with open(path, "rb") as src, tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as dst:
-            for chunk in iter(lambda: src.read(1 << 22), b""):
+            for chunk in iter(lambda: src.read(block), b""):
                 dst.write(decoder.decode(chunk).encode("utf-8"))
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
         return Path(dst.name), enc
-    raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",
+    raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",  # pragma: no cover
                      hint="save it as UTF-8, or declare its encoding")
 
 
@@ -1009,7 +1189,10 @@ def org_register_read(path: Path, *, encoding: str | None = None) -> pl.DataFram
     rename = {c: lookup[n] for c, n in names.items() if n in lookup}
     missing = [heads[0] for ours, heads in ORG_REGISTER_COLUMNS.items() if ours not in rename.values()]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}", column=missing[0],
+        unknown = [n for n in names.values() if n not in lookup]
+        renamed = f"; the header has {unknown[0]!r} instead (renamed?)" if unknown else ""
+        raise InputError(path, f"missing column(s) {', '.join(missing)}{renamed}", row=notes + 1, column=missing[0],
+                         value=unknown[0] if unknown else None,
                          hint="expected the columns " + ", ".join(h[0] for h in ORG_REGISTER_COLUMNS.values()))
     return (df.select([pl.col(c).alias(ours) for c, ours in rename.items()])
             .select(list(ORG_REGISTER_COLUMNS))
@@ -1022,7 +1205,8 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
     path = Path(path)
     raw = org_register_read(path, encoding=encoding)
     if raw.height == 0:
-        raise InputError(path, "the register has a header but no organizations")
+        raise InputError(path, "the register has a header but no organizations",
+                         row=_org_register_notes(path) + 1)
 
     # Stripped inside each expression rather than in a stripped copy of the whole frame: at a million
     # rows that copy alone is hundreds of MB.
@@ -1037,6 +1221,7 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
     founded = (cell("founded_on").str.replace_all("[/年月.]", "-").str.replace("日$", "")
                .str.to_date("%Y-%m-%d", strict=False))
     _first_bad(raw, path, "founded_on", founded.is_not_null(), "a date must be written YYYY-MM-DD")
+    _first_bad(raw, path, "founded_on", founded <= _today(), "a founding date in the future")
     flag = cell("engaged_international").str.to_lowercase().replace_strict(ORG_REGISTER_FLAGS, default=None,
                                                                          return_dtype=pl.Boolean)
     _first_bad(raw, path, "engaged_international", flag.is_not_null(), "the international flag must be 是 or 否")
