@@ -116,19 +116,20 @@ def _header_line(data: bytes, skip_notes: bool = False) -> tuple[int, bytes]:
         start = end + 1
 
 
-def _decode_any(raw: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
+def _decode_any(raw: bytes, encodings=("utf-8-sig", "gb18030")) -> str | None:
+    for enc in encodings:
         try:
             return raw.decode(enc)
         except UnicodeDecodeError:
             pass
-    return raw.decode("utf-8", "backslashreplace")
+    return None
 
 
-def cell_at(data: bytes, pos: int, *, skip_notes: bool = False) -> tuple[int, str, str]:
+def cell_at(data: bytes, pos: int, *, skip_notes: bool = False, binary: bool = False) -> tuple[int, str, str]:
     """(row, column, cell) of byte `pos` of a text file, for errors about bytes that are not text: the
     row is the line number, the column its header (or #n), the cell shown with undecodable bytes as
-    \\xNN escapes. Quoted separators are not told apart: the column is the one the line suggests."""
+    U+FFFD. Quoted separators are not told apart: the column is the one the line suggests. In a
+    `binary` file the header is trusted only if it is UTF-8 (anything decodes as GB18030)."""
     header_at, header = _header_line(data, skip_notes)
     sep = b"\t" if header.count(b"\t") > header.count(b",") else b","
     start = data.rfind(b"\n", 0, pos) + 1
@@ -139,14 +140,15 @@ def cell_at(data: bytes, pos: int, *, skip_notes: bool = False) -> tuple[int, st
     cells = line.split(sep)
     cell = cells[j] if j < len(cells) else b""
     names = header.split(sep)
-    column = (_decode_any(names[j]).strip().lstrip("\ufeff") if start > header_at and j < len(names) else "")
-    value = cell.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    column = (_decode_any(names[j], ("utf-8-sig",) if binary else ("utf-8-sig", "gb18030")) or ""
+              if start > header_at and j < len(names) else "").strip()
+    value = _decode_any(cell) or cell.decode("utf-8", "replace")
     return row, column or f"#{j + 1}", value[:60] + ("…" if len(value) > 60 else "")
 
 
 def _bytes_error(name: str, data: bytes, pos: int, message: str, hint: str | None = None,
-                 skip_notes: bool = False) -> InputError:
-    row, column, value = cell_at(data, pos, skip_notes=skip_notes)
+                 binary: bool = False) -> InputError:
+    row, column, value = cell_at(data, pos, binary=binary)
     return InputError(name, message, row=row, column=column, value=value, hint=hint)
 
 
@@ -169,7 +171,8 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
                                f"{data[exc.start:exc.start + 1]!r})",
                                hint="declare the encoding the file is in, or leave --encoding out") from None
         if "\x00" in text and not encoding.lower().replace("-", "").startswith("utf16"):
-            raise _bytes_error(name, data, data.find(b"\x00"), "binary content (a NUL byte) where text was expected")
+            raise _bytes_error(name, data, data.find(b"\x00"), "binary content (a NUL byte) where text was expected",
+                               binary=True)
         return text, encoding.lower()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -179,7 +182,7 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
     nul = data.find(b"\x00")
     if nul >= 0:
         raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected",
-                           hint="is this really a CSV? XLSX workbooks are read as such")
+                           hint="is this really a CSV? XLSX workbooks are read as such", binary=True)
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data.decode("utf-8-sig"), "utf-8-sig"
@@ -416,13 +419,15 @@ def _blank_to_null(column: str) -> pl.Expr:
     return pl.when(pl.col(column).str.strip_chars() == "").then(None).otherwise(pl.col(column)).alias(column)
 
 
-def drop_repeats(typed: pl.DataFrame, name: str, key: list[str], same: list[str]) -> tuple[pl.DataFrame, list[str]]:
-    """Keep a figure a file prints twice once (an exact repeat); refuse one it prints with two values."""
+def drop_repeats(typed: pl.DataFrame, name: str, key: list[str], same: list[str],
+                 shown: str | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """Keep a figure a file prints twice once (an exact repeat); refuse one it prints with two values.
+    The error shows the cell as printed (column `shown`, when given) rather than the typed value."""
     notes = []
     first: dict[tuple, dict] = {}
     drop = []
-    for r in typed.select("source_row", *([c for c in ["source_column"] if c in typed.columns]),
-                          *key, *same).iter_rows(named=True):
+    extra = [c for c in ["source_column", shown] if c and c in typed.columns and c not in key + same]
+    for r in typed.select("source_row", *extra, *key, *same).iter_rows(named=True):
         k = tuple(r[c] for c in key)
         if k not in first:
             first[k] = r
@@ -430,9 +435,10 @@ def drop_repeats(typed: pl.DataFrame, name: str, key: list[str], same: list[str]
         earlier = first[k]
         col = next((c for c in same if r[c] != earlier[c]), None)
         if col is not None:
-            raise InputError(name, f"gives {r[col]!r} where row {earlier['source_row']} gives "
-                             f"{earlier[col]!r} for the same {', '.join(key)}", row=r["source_row"],
-                             column=r.get("source_column") or col, value=r[col],
+            show = shown if shown in r else col
+            raise InputError(name, f"gives {r[show]!r} where row {earlier['source_row']} gives "
+                             f"{earlier[show]!r} for the same {', '.join(key)}", row=r["source_row"],
+                             column=r.get("source_column") or col, value=r[show],
                              hint="a file may print a figure once; put a second version in its own snapshot")
         drop.append((r["source_row"], r.get("source_column")))
         notes.append(f"row {r['source_row']} repeats row {earlier['source_row']}: kept once")
@@ -522,7 +528,7 @@ def parse_long(table: Table) -> Parsed:
              for r in typed.filter(pl.col("value").is_null())["source_row"]]
     typed = typed.filter(pl.col("value").is_not_null()).select(OBSERVATION_COLUMNS)
     typed, repeats = drop_repeats(typed, name, ["year", "period", "as_of", "measure", "org_type", "source_id"],
-                                  ["value", "half_unit", "unit"])
+                                  ["value", "half_unit", "unit"], shown="as_published")
     return Parsed(raw, typed, table.encoding, table.sheet, notes + repeats)
 
 
@@ -738,7 +744,7 @@ def parse_wide(table: Table, *, source_id: str | None = None, measure: str | Non
         "value": pl.Float64, "as_published": pl.Utf8, "half_unit": pl.Float64, "unit": pl.Utf8,
         "source_id": pl.Utf8, "note": pl.Utf8, "source_row": pl.Int64, "source_column": pl.Utf8})
     typed, notes = drop_repeats(typed, name, ["year", "period", "as_of", "measure", "org_type", "source_id"],
-                                ["value", "half_unit", "unit"])
+                                ["value", "half_unit", "unit"], shown="as_published")
     cells = [(row_no, j + 1, header[j] if row_no > header_row and j < len(header) else None, c)
              for row_no, cs in table.rows for j, c in enumerate(cs)]
     raw = pl.DataFrame(cells, orient="row", schema={"source_row": pl.Int64, "column_no": pl.Int32,
@@ -818,6 +824,18 @@ PROVINCES = {
     "内蒙古自治区": "Neimenggu Zizhiqu", "广西壮族自治区": "Guangxi Zhuangzuzizhiqu",
     "西藏自治区": "Xizang Zizhiqu", "宁夏回族自治区": "Ningxia Huizuzizhiqu",
     "新疆维吾尔自治区": "Xinjiang Weiwuerzizhiqu",
+}
+# The typed register's columns, by the codebook field each is read from.
+_REGISTER_CODES = {
+    "record_year": "ba_rdt", "name_zh": "ba_cn", "name_en": "ba_en", "registration_no": "ba_rid",
+    "org_code": "ba_org", "mission": "ba_msn", "business_scope": "ba_srv", "focus_areas": "ba_fcs",
+    "international_focus": "ba_fcs", "org_type": "ba_ntr", "foundation_type_as_published": "ba_ntr",
+    "scope": "ba_rng", "scope_as_published": "ba_rng", "registering_authority": "ba_reg",
+    "supervisory_unit": "ba_sup", "founded_on": "ba_fdt", "founded_as_published": "ba_fdt",
+    "endowment_yuan": "ba_fnd", "endowment_as_published": "ba_fnd", "endowment_half_unit": "ba_fnd",
+    "province": "ba_prv", "province_as_published": "ba_prv", "city": "ba_ct",
+    "leaders_state_employees": "ba_gvm", "leaders_former_senior_officials": "ba_pgv", "full_time_staff": "ba_nfe",
+    "volunteers": "ba_nv", "evaluation_grade": "ba_evl", "special_funds": "ba_sf", "tax_status": "ba_tax",
 }
 _LIST_SEPARATORS = re.compile(r"[，,、；;]")
 _COUNTS = {"ba_gvm": "leaders_state_employees", "ba_pgv": "leaders_former_senior_officials",
@@ -940,8 +958,14 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
         "special_funds": pl.Int64, "tax_status": pl.List(pl.Utf8), "source_id": pl.Utf8,
         "source_row": pl.Int64}).select(REGISTER_COLUMNS)
     cmp = typed.with_columns(pl.col("focus_areas", "tax_status").list.join("\x1f"))
-    kept, notes = drop_repeats(cmp, name, ["ricf_oid"], [c for c in REGISTER_COLUMNS
-                                                        if c not in ("ricf_oid", "source_row")])
+    try:
+        kept, notes = drop_repeats(cmp, name, ["ricf_oid"], [c for c in REGISTER_COLUMNS
+                                                            if c not in ("ricf_oid", "source_row")])
+    except InputError as exc:  # name the file's column and its cell as written, not the typed value
+        code = _REGISTER_CODES.get(exc.column, exc.column)
+        cell = raw.filter(pl.col("source_row") == exc.row)[code][0] if code in raw.columns else exc.value
+        raise InputError(name, exc.message, row=exc.row, column=spelled.get(code, code), value=cell,
+                         hint=exc.hint) from None
     typed = typed.filter(pl.col("source_row").is_in(kept["source_row"].to_list()))
     personal = [h for h in dropped if h in RICF_PERSONAL or h in RICF_PERSONAL.values()]
     unused = [h for h in dropped if h not in personal]
@@ -1081,7 +1105,8 @@ def _window(path: Path, pos: int, size: int = 1 << 16) -> tuple[bytes, int]:
     return data, pos
 
 
-def _register_bytes_error(path: Path, pos: int, message: str, hint: str | None = None) -> InputError:
+def _register_bytes_error(path: Path, pos: int, message: str, hint: str | None = None,
+                          binary: bool = False) -> InputError:
     """An error about byte `pos` of a register file, named by its line, column and cell: the row
     number is counted over the whole file, the header read from its top."""
     with open(path, "rb") as fh:
@@ -1095,7 +1120,8 @@ def _register_bytes_error(path: Path, pos: int, message: str, hint: str | None =
     data, at = _window(path, pos)
     line_start = data.rfind(b"\n", 0, at) + 1
     header_at, header = _header_line(head, skip_notes=True)
-    _, column, value = cell_at(header + b"\n" + data[line_start:], len(header) + 1 + at - line_start)
+    _, column, value = cell_at(header + b"\n" + data[line_start:], len(header) + 1 + at - line_start,
+                               binary=binary)
     return InputError(path, message, row=line, column=column, value=value, hint=hint)
 
 
@@ -1113,7 +1139,7 @@ def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, st
         for chunk in iter(lambda: fh.read(block), b""):
             if (nul := chunk.find(b"\x00")) >= 0:
                 raise _register_bytes_error(path, offset + nul, "binary content (a NUL byte) where text was expected",
-                                            hint="is this really a CSV?")
+                                            hint="is this really a CSV?", binary=True)
             offset += len(chunk)
     candidates = [encoding] if encoding else ["utf-8", "gb18030"]
     for enc in candidates:
