@@ -6,9 +6,11 @@ is row 1 and the first figure row 2. Every error names the file, row, column and
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -158,48 +160,76 @@ def _mixed(prefix: bytes) -> bool:
     return bool(_CJK.search(prefix.decode("utf-8", "ignore")))
 
 
-def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode as declared, else by BOM (UTF-8, UTF-16), else as UTF-8, else as GB18030 (which covers GBK).
-    A file whose rows are partly UTF-8 and partly something else is refused at its first row that is not."""
+_BLOCK = 1 << 22   # bytes decoded at a time when checking an encoding
+
+
+def _first_undecodable(data: bytes, encoding: str) -> tuple[int, bool] | None:
+    """Where `data` stops being `encoding` (None if it is all `encoding`), and whether Chinese text
+    decoded before that point. Decoded block by block: the text is never held whole."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    cjk = False
+    for off in range(0, len(data), _BLOCK):
+        pending = decoder.getstate()[0]
+        try:
+            text = decoder.decode(data[off:off + _BLOCK])
+        except UnicodeDecodeError as exc:
+            pos = max(0, off + exc.start - len(pending))
+            return pos, cjk or _mixed(data[max(0, pos - _BLOCK):pos])
+        cjk = cjk or bool(_CJK.search(text))
+    pending = decoder.getstate()[0]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        pos = max(0, len(data) - len(pending) + exc.start)
+        return pos, cjk
+    return None
+
+
+def detect_encoding(data: bytes, name: str, encoding: str | None = None) -> str:
+    """The encoding to read `data` with: as declared, else by BOM (UTF-8, UTF-16), else UTF-8, else
+    GB18030 (which covers GBK). A file whose rows are partly UTF-8 and partly something else, bytes
+    that are no text, and a NUL byte anywhere are refused at their row, column and cell."""
     if encoding:
         try:
-            text = data.decode(encoding)
+            codecs.lookup(encoding)
         except LookupError:
             raise InputError(name, f"unknown encoding {encoding!r}", hint="e.g. utf-8, gb18030, utf-16") from None
-        except UnicodeDecodeError as exc:
-            raise _bytes_error(name, data, exc.start, f"cannot be decoded as {encoding} (byte "
-                               f"{data[exc.start:exc.start + 1]!r})",
-                               hint="declare the encoding the file is in, or leave --encoding out") from None
-        if "\x00" in text and not encoding.lower().replace("-", "").startswith("utf16"):
-            raise _bytes_error(name, data, data.find(b"\x00"), "binary content (a NUL byte) where text was expected",
-                               binary=True)
-        return text, encoding.lower()
+        if (bad := _first_undecodable(data, encoding)) is not None:
+            raise _bytes_error(name, data, bad[0], f"cannot be decoded as {encoding} (byte "
+                               f"{data[bad[0]:bad[0] + 1]!r})",
+                               hint="declare the encoding the file is in, or leave --encoding out")
+        if not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")) and (nul := data.find(b"\x00")) >= 0:
+            raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected", binary=True)
+        return encoding.lower()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise InputError(name, f"starts with a UTF-16 mark but is not UTF-16: {exc}") from None
+        if (bad := _first_undecodable(data, "utf-16")) is not None:
+            raise InputError(name, f"starts with a UTF-16 mark but is not UTF-16 from byte {bad[0]}")
+        return "utf-16"
     nul = data.find(b"\x00")
     if nul >= 0:
         raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected",
                            hint="is this really a CSV? XLSX workbooks are read as such", binary=True)
     if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise _bytes_error(name, data, exc.start, "starts with a UTF-8 mark but this row is not UTF-8 "
-                               "(mixed encodings)", hint="save the whole file in one encoding") from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        if _mixed(data[:exc.start]):
-            raise _bytes_error(name, data, exc.start, "mixed encodings: the rows above are UTF-8, this one "
-                               "is not", hint="save the whole file in one encoding") from None
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise _bytes_error(name, data, exc.start, "neither UTF-8 nor GB18030 text",
-                           hint="save it as UTF-8, or declare its encoding") from None
+        if (bad := _first_undecodable(data, "utf-8")) is not None:
+            raise _bytes_error(name, data, bad[0], "starts with a UTF-8 mark but this row is not UTF-8 "
+                               "(mixed encodings)", hint="save the whole file in one encoding")
+        return "utf-8-sig"
+    bad = _first_undecodable(data, "utf-8")
+    if bad is None:
+        return "utf-8"
+    if bad[1]:
+        raise _bytes_error(name, data, bad[0], "mixed encodings: the rows above are UTF-8, this one is not",
+                           hint="save the whole file in one encoding")
+    if (bad := _first_undecodable(data, "gb18030")) is not None:
+        raise _bytes_error(name, data, bad[0], "neither UTF-8 nor GB18030 text",
+                           hint="save it as UTF-8, or declare its encoding")
+    return "gb18030"
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """The text of `data` and the encoding it was read with (see detect_encoding)."""
+    enc = detect_encoding(data, name, encoding)
+    return data.decode(enc), enc
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
@@ -207,36 +237,87 @@ def read_text(path: Path, encoding: str | None = None) -> str:
     return decode_text(Path(path).read_bytes(), str(path), encoding)[0]
 
 
-def _sniff_separator(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+def _lines(data: bytes, encoding: str, newline: str):
+    """The lines of a text file, decoded as they are read (a leading BOM dropped)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=newline)
+    first = True
+    for line in stream:
+        if first:
+            line, first = line.lstrip("\ufeff"), False
+        yield line
+
+
+def _sniff_separator(lines) -> str:
+    first = next((ln for ln in lines if ln.strip()), "")
     return "\t" if first.count("\t") > first.count(",") else ","
 
 
-def _text_rows(text: str, separator: str, name: str = "<data>") -> list[tuple[int, list[str]]]:
+def _text_rows(data: bytes, encoding: str, separator: str, name: str = "<data>"):
+    """Every non-blank row of a text file as (row number, cells), parsed as it is walked."""
     if separator == "\t":
         # Tab-separated files are not quoted: a record is a line, whatever characters its cells hold.
-        lines = text.split("\n")
-        records = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-        if records and records[-1] == "":
-            records.pop()
-        rows = [(i, rec.split("\t")) for i, rec in enumerate(records, start=1)]
-    else:
-        rows = []
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
-        try:
-            rows = [(i, rec) for i, rec in enumerate(reader, start=1)]
-        except csv.Error as exc:
-            lenient = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
-            if "unexpected end of data" in str(exc):
-                # the file ends inside a quoted cell: it was cut off (or a quote was never closed)
-                i, cells = len(lenient), lenient[-1]
-                first = next((r for r in lenient if any(c.strip() for c in r)), [])
-                j = len(cells) - 1
-                raise InputError(name, "the file ends inside a quoted cell: truncated, or a quote is not closed",
-                                 row=i, column=_norm_header(first[j]) if i > 1 and j < len(first) else f"#{j + 1}",
-                                 value=cells[j][:60], hint="pull the complete file") from None
-            rows = list(enumerate(lenient, start=1))   # a stray quote inside a cell is read as a character
-    return [(i, cells) for i, cells in rows if any(c.strip() for c in cells)]
+        for i, line in enumerate(_lines(data, encoding, "\n"), start=1):
+            rec = line[:-1] if line.endswith("\n") else line
+            cells = (rec[:-1] if rec.endswith("\r") else rec).split("\t")
+            if any(c.strip() for c in cells):
+                yield i, cells
+        return
+    i = 0
+    try:
+        for rec in csv.reader(_lines(data, encoding, ""), delimiter=separator, strict=True):
+            i += 1
+            if any(c.strip() for c in rec):
+                yield i, rec
+        return
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            # the file ends inside a quoted cell: it was cut off (or a quote was never closed)
+            first, cells, n = None, [], 0
+            for n, cells in enumerate(csv.reader(_lines(data, encoding, ""), delimiter=separator), start=1):
+                if first is None and any(c.strip() for c in cells):
+                    first = cells
+            j = len(cells) - 1
+            raise InputError(name, "the file ends inside a quoted cell: truncated, or a quote is not closed",
+                             row=n, column=_norm_header(first[j]) if n > 1 and first and j < len(first) else f"#{j + 1}",
+                             value=cells[j][:60] if cells else "", hint="pull the complete file") from None
+    # a stray quote inside a cell: read on leniently (as a character) after the rows already read
+    for n, rec in enumerate(csv.reader(_lines(data, encoding, ""), delimiter=separator), start=1):
+        if n > i and any(c.strip() for c in rec):
+            yield n, rec
+
+
+class Rows:
+    """The non-blank rows of a text file, parsed again from its bytes each time they are walked, so
+    that a large file is never held as Python lists of cells. The first rows asked for are kept."""
+
+    def __init__(self, walk):
+        self._walk, self._head, self._whole = walk, [], False
+
+    def _fill(self, n: int) -> None:
+        if len(self._head) < n and not self._whole:
+            self._head = list(itertools.islice(self._walk(), n))
+            self._whole = len(self._head) < n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            if (i.start or 0) >= 0 and i.stop is not None and i.stop >= 0:
+                self._fill(i.stop)
+                return self._head[i]
+            return list(self)[i]
+        if i < 0:
+            return list(self)[i]
+        self._fill(i + 1)
+        return self._head[i]
+
+    def __iter__(self):
+        return iter(self._head) if self._whole else self._walk()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        self._fill(1)
+        return bool(self._head)
 
 
 def _xlsx_text(cell) -> str:
@@ -311,7 +392,7 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
             raise InputError(name, "no such file") from None
         except IsADirectoryError:
             raise InputError(name, "is a folder, not a file") from None
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError(name, "the file is empty")
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, name, sheet)
@@ -319,10 +400,9 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
         raise InputError(name, "an old-style .xls workbook", hint="save it as .xlsx or CSV and pull that")
     if sheet is not None:
         raise InputError(name, f"a sheet ({sheet!r}) was asked for, but this is a text file, not a workbook")
-    text, enc = decode_text(data, name, encoding)
-    text = text.lstrip("\ufeff")
-    sep = separator or _sniff_separator(text)
-    rows = _text_rows(text, sep, name)
+    enc = detect_encoding(data, name, encoding)
+    sep = separator or _sniff_separator(_lines(data, enc, ""))
+    rows = Rows(lambda: _text_rows(data, enc, sep, name))
     if not rows:
         raise InputError(name, "the file is empty")
     return Table(name, rows, enc)
@@ -331,6 +411,9 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
 def _norm_header(text: str) -> str:
     # headers keep their printed form (社会组织（万个）); matching normalizes them separately (_key)
     return text.strip().lstrip("\ufeff").strip()
+
+
+_FRAME_BLOCK = 1 << 14   # rows collected as Python lists before they become a frame
 
 
 def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str], pl.DataFrame]:
@@ -352,9 +435,16 @@ def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str
         seen[h] = j
     keep = [h for h in header if columns is None or h in columns]
     idx = [seen[h] for h in keep]
-    data: dict[str, list] = {"source_row": []}
-    data.update({h: [] for h in keep})
-    for row_no, cells in table.rows[header_at + 1:]:
+    schema = {"source_row": pl.Int64, **{h: pl.Utf8 for h in keep}}
+    frames = []
+    data: dict[str, list] = {c: [] for c in schema}
+    rows = iter(table.rows)
+    for _ in range(header_at + 1):
+        next(rows)
+    for row_no, cells in rows:
+        if len(data["source_row"]) >= _FRAME_BLOCK:   # a block of Python cells becomes Arrow text
+            frames.append(pl.DataFrame(data, schema=schema))
+            data = {c: [] for c in schema}
         if len(cells) > len(header):
             extra = next((j for j in range(len(header), len(cells)) if cells[j].strip()), None)
             if extra is not None:
@@ -368,8 +458,8 @@ def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str
         data["source_row"].append(row_no)
         for h, j in zip(keep, idx):
             data[h].append(cells[j] if j < len(cells) else "")
-    frame = pl.DataFrame(data, schema={"source_row": pl.Int64, **{h: pl.Utf8 for h in keep}})
-    return header, frame
+    frames.append(pl.DataFrame(data, schema=schema))
+    return header, pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
 
 
 def read_table(path: Path, *, separator: str | None = None, encoding: str | None = None) -> pl.DataFrame:
@@ -412,7 +502,9 @@ def _first_bad(df: pl.DataFrame, path, column: str, ok: pl.Expr, message: str, h
 
 
 def _strip(df: pl.DataFrame, columns) -> pl.DataFrame:
-    return df.with_columns([pl.col(c).str.strip_chars() for c in columns])
+    """Cells trimmed; a column with nothing to trim is shared with `df`, not copied (large files)."""
+    changed = [c for c in columns if df.select((pl.col(c).str.strip_chars() != pl.col(c)).any()).item()]
+    return df.with_columns([pl.col(c).str.strip_chars() for c in changed]) if changed else df
 
 
 def _blank_to_null(column: str) -> pl.Expr:
@@ -422,32 +514,33 @@ def _blank_to_null(column: str) -> pl.Expr:
 def drop_repeats(typed: pl.DataFrame, name: str, key: list[str], same: list[str],
                  shown: str | None = None) -> tuple[pl.DataFrame, list[str]]:
     """Keep a figure a file prints twice once (an exact repeat); refuse one it prints with two values.
-    The error shows the cell as printed (column `shown`, when given) rather than the typed value."""
-    notes = []
-    first: dict[tuple, dict] = {}
-    drop = []
+    The error's sentence quotes the cells as printed (column `shown`, when given); its value is typed.
+    Compared in Polars (a join on the key), not row by row in Python."""
     extra = [c for c in ["source_column", shown] if c and c in typed.columns and c not in key + same]
-    for r in typed.select("source_row", *extra, *key, *same).iter_rows(named=True):
-        k = tuple(r[c] for c in key)
-        if k not in first:
-            first[k] = r
-            continue
-        earlier = first[k]
-        col = next((c for c in same if r[c] != earlier[c]), None)
-        if col is not None:
-            show = shown if shown in r else col
-            raise InputError(name, f"gives {r[show]!r} where row {earlier['source_row']} gives "
-                             f"{earlier[show]!r} for the same {', '.join(key)}", row=r["source_row"],
-                             column=r.get("source_column") or col, value=r[show],
-                             hint="a file may print a figure once; put a second version in its own snapshot")
-        drop.append((r["source_row"], r.get("source_column")))
-        notes.append(f"row {r['source_row']} repeats row {earlier['source_row']}: kept once")
-    if drop:
-        if "source_column" in typed.columns:
-            gone = pl.DataFrame(drop, schema={"source_row": pl.Int64, "source_column": pl.Utf8}, orient="row")
-            typed = typed.join(gone, on=["source_row", "source_column"], how="anti", maintain_order="left")
-        else:
-            typed = typed.filter(~pl.col("source_row").is_in([d[0] for d in drop]))
+    df = typed.select("source_row", *extra, *key, *same).with_row_index("_i")
+    firsts = df.group_by(key, maintain_order=True).agg(pl.all().first())
+    later = (df.join(firsts.rename({c: f"{c}__first" for c in firsts.columns if c not in key}), on=key,
+                     how="inner", nulls_equal=True, maintain_order="left")
+             .filter(pl.col("_i") != pl.col("_i__first")))
+    if later.height == 0:
+        return typed, []
+    differs = [pl.col(c).ne_missing(pl.col(f"{c}__first")) for c in same]
+    conflict = later.filter(pl.any_horizontal(differs)).sort("_i")
+    if conflict.height:
+        r = conflict.row(0, named=True)
+        col = next(c for c in same if (r[c] != r[f"{c}__first"]))
+        show = shown if shown in r else col
+        raise InputError(name, f"gives {r[show]!r} where row {r['source_row__first']} gives "
+                         f"{r[f'{show}__first']!r} for the same {', '.join(key)}", row=r["source_row"],
+                         column=r.get("source_column") or col, value=r[col],
+                         hint="a file may print a figure once; put a second version in its own snapshot")
+    notes = [f"row {r} repeats row {e}: kept once"
+             for r, e in later.sort("_i").select("source_row", "source_row__first").iter_rows()]
+    if "source_column" in typed.columns:
+        gone = later.select("source_row", "source_column")
+        typed = typed.join(gone, on=["source_row", "source_column"], how="anti", maintain_order="left")
+    else:
+        typed = typed.filter(~pl.col("source_row").is_in(later["source_row"].implode()))
     return typed, notes
 
 
@@ -856,7 +949,7 @@ def _register_header(table: Table) -> tuple[int, dict[str, str]]:
         names = [_norm_header(c) for c in cells]
         if "ricf_oid" in names:
             return i, {c: c for c in RICF_FIELDS}
-        if "机构ID" in names and not (i + 1 < len(table.rows)
+        if "机构ID" in names and not (i + 1 < len(table.rows[:i + 2])
                                      and "ricf_oid" in [_norm_header(c) for c in table.rows[i + 1][1]]):
             return i, {c: RICF_FIELDS[c] for c in RICF_FIELDS if RICF_FIELDS[c] in by_zh}
     raise InputError(table.name, "not an RICF register: no ricf_oid (机构ID) column in the first two rows",
@@ -992,7 +1085,7 @@ LAYOUTS = {"long_csv": "the canonical long layout (one row per figure)",
 def detect_parser(table: Table) -> str:
     """The layout a table is in, from its header."""
     first = [_norm_header(c) for c in table.rows[0][1]]
-    second = [_norm_header(c) for c in table.rows[1][1]] if len(table.rows) > 1 else []
+    second = [_norm_header(c) for c in table.rows[1][1]] if len(table.rows[:2]) > 1 else []
     # most of a layout's columns: that layout, so that the missing or renamed one is named
     if sum(c in first for c in LONG_COLUMNS) * 2 > len(LONG_COLUMNS):
         return "long_csv"
@@ -1152,7 +1245,8 @@ def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, st
             with open(path, "rb") as fh:
                 for chunk in iter(lambda: fh.read(block), b""):
                     pending = decoder.getstate()[0]
-                    cjk = cjk or bool(_CJK.search(decoder.decode(chunk)))
+                    text = decoder.decode(chunk)      # decoded whatever `cjk` already is
+                    cjk = cjk or bool(_CJK.search(text))
                     offset += len(chunk)
                 pending = decoder.getstate()[0]
                 decoder.decode(b"", final=True)

@@ -249,8 +249,7 @@ CASES = {
     # repeated keys
     "long: one figure printed twice with two values": Case(
         "long_csv", lambda b: _write([*b, edit(edit(b, 2, "value", ""), 2, "as_published", "354394")[1]]),
-        6, "as_published", "354394",
-        "where row 2 gives"),
+        6, "as_published", "354394.0", "gives '354394' where row 2 gives '354393'"),
     "ricf: one foundation listed twice with two names": Case(
         "ricf_tsv", lambda b: _write([*b, edit(b, 2, "ba_cn", "另一个名称基金会")[1]], "\t"), 5, "ba_cn",
         "另一个名称基金会", "where row 2 gives"),
