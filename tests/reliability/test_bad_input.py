@@ -16,6 +16,7 @@ import io
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -319,3 +320,92 @@ def test_the_unbroken_base_files_pull_cleanly(layout, register_base, tmp_path, w
     assert code == 0, err
     assert re.search(r"\b[1-9]\d* rows loaded", out), out
     assert table_checksums(warehouse_copy) != before
+
+
+# --- a very large file: read as a stream, in memory bounded by its size ---------------------------
+# Peak memory is the child's own high-water mark (VmHWM of /proc/self/status, read as it exits: a
+# forked child's getrusage maximum starts at its parent's size, pytest's). A ~30 MB file is compared
+# with a ~256 KB one of the same kind, pulled the same way: the increase in peak memory per byte of
+# file is what is bounded (interpreter, Polars and DuckDB cancel out). The numbers measured are in
+# docs/reliability-bad-input.md.
+
+BIG, SMALL = 30 << 20, 256 << 10
+_MEASURE = """import atexit, sys
+OUT = sys.argv.pop(1)
+def hwm():
+    with open("/proc/self/status") as fh:
+        kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    with open(OUT, "w") as out:
+        out.write(str(kb))
+atexit.register(hwm)
+sys.argv[0] = "ngobrief"
+from ngobrief.cli import main
+main()
+"""
+
+
+def _peak_rss(tmp_path, *args) -> tuple[int, str, float]:
+    """Run `ngobrief ARGS` in a child process: (exit code, stderr, its peak resident memory in MiB)."""
+    import subprocess
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to read a process's peak memory")
+    hwm = tmp_path / "hwm.txt"
+    res = subprocess.run([sys.executable, "-c", _MEASURE, str(hwm), *map(str, args)], capture_output=True,
+                         text=True, cwd=config.ROOT)
+    return res.returncode, res.stderr, int(hwm.read_text()) / 1024
+
+
+def _long_file(path, size: int) -> int:
+    """The bundled long rows repeated to `size` bytes, then one row printing 二十一万: returns its row."""
+    rows = [",".join(r) for r in _OBS[1:] if not any("," in c or '"' in c for c in r)]
+    bad = ",".join(edit([LONG[0], LONG[1]], 2, "as_published", "二十一万")[1])
+    n, written = 1, 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(",".join(LONG[0]) + "\n")
+        while written < size:
+            for r in rows:
+                written += fh.write(r + "\n")
+                n += 1
+        fh.write(bad.replace(f",{LONG[1][5]},二十一万,", ",,二十一万,") + "\n")
+    return n + 1
+
+
+def test_a_30_mb_long_file_is_streamed_and_its_last_bad_row_named(tmp_path, warehouse_copy, data_copy,
+                                                                    table_checksums):
+    before = table_checksums(warehouse_copy)
+    peaks = {}
+    for label, size in (("small", SMALL), ("big", BIG)):
+        f = tmp_path / f"{label}.csv"
+        last = _long_file(f, size)
+        work = tmp_path / label
+        work.mkdir()
+        code, err, peaks[label] = _peak_rss(work, "pull", f"long-{label}", "--file", f, "--publisher", "P",
+                                             "--title", "T", "--warehouse", warehouse_copy)
+        assert code == 2, err
+        assert f"file {f}, row {last}, column 'as_published', value '二十一万'" in err, err
+        peaks[label + "_bytes"] = f.stat().st_size
+    per_byte = (peaks["big"] - peaks["small"]) * 2**20 / (peaks["big_bytes"] - peaks["small_bytes"])
+    print(f"long layout: peak {peaks['small']:.0f} MiB for {peaks['small_bytes']} bytes, {peaks['big']:.0f} MiB "
+          f"for {peaks['big_bytes']} bytes: {per_byte:.1f} bytes of memory per byte of file")
+    assert per_byte < 8, peaks   # whole-file Python lists of cells took 15.5
+    assert table_checksums(warehouse_copy) == before
+
+
+def test_a_30_mb_register_loads_in_memory_bounded_by_its_size(tmp_path, warehouse_copy, data_copy):
+    gen = _register()
+    peaks = {}
+    for label, rows in (("small", 1600), ("big", 200_000)):
+        work = tmp_path / label
+        work.mkdir()
+        reg = gen.generate(rows, seed=11, out_dir=work, defect_rate=0)
+        code, err, peaks[label] = _peak_rss(work, "pull", f"register-{label}", "--file", reg.path, "--parser",
+                                             "org_register", "--publisher", "SYNTHETIC", "--title", "T",
+                                             "--warehouse", warehouse_copy)
+        assert code == 0, err
+        peaks[label + "_bytes"] = reg.bytes
+    assert peaks["big_bytes"] > 25 << 20
+    per_byte = (peaks["big"] - peaks["small"]) * 2**20 / (peaks["big_bytes"] - peaks["small_bytes"])
+    print(f"register: peak {peaks['small']:.0f} MiB for {peaks['small_bytes']} bytes, {peaks['big']:.0f} MiB "
+          f"for {peaks['big_bytes']} bytes: {per_byte:.1f} bytes of memory per byte of file")
+    assert per_byte < 16, peaks
