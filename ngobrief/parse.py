@@ -87,7 +87,7 @@ class Table:
     """Every non-blank row of one file (or sheet) as text cells, with the row number a spreadsheet shows."""
 
     name: str                                   # the file as errors name it
-    rows: list[tuple[int, list[str]]]
+    rows: "list[tuple[int, list[str]]] | Rows"  # a text file's rows are walked again from its bytes (Rows)
     encoding: str | None = None                 # how the text was decoded (None for XLSX)
     sheet: str | None = None                    # the sheet read (XLSX only)
     ragged_ok: bool = False                     # XLSX rows may stop early: missing cells are blank
