@@ -268,6 +268,7 @@ def export(df: pl.DataFrame, to: Path, *, sheet: str = "data") -> Path:
             flat = _nested_as_json(df)
             flat = flat.with_columns(pl.col(c).map_elements(escape_formula, return_dtype=pl.Utf8)
                                      for c, t in flat.schema.items() if t == pl.Utf8)
+            flat = flat.rename({c: escape_formula(c) for c in flat.columns})   # a query may name a column =...
             flat.write_csv(partial, include_bom=True)
         else:
             _write_xlsx(_nested_as_json(df), partial, sheet)
@@ -299,6 +300,8 @@ def _write_xlsx(df: pl.DataFrame, path: Path, sheet: str) -> None:
     for name in df.columns:
         c = WriteOnlyCell(ws, value=name)
         c.font = bold
+        c.data_type = "s"                      # a column a query names =... is a heading, not a formula
+        c.quotePrefix = name.startswith(FORMULA_STARTS)
         header.append(c)
     ws.append(header)
     for row in df.iter_rows():

@@ -6,9 +6,11 @@ is row 1 and the first figure row 2. Every error names the file, row, column and
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -85,7 +87,7 @@ class Table:
     """Every non-blank row of one file (or sheet) as text cells, with the row number a spreadsheet shows."""
 
     name: str                                   # the file as errors name it
-    rows: list[tuple[int, list[str]]]
+    rows: "list[tuple[int, list[str]]] | Rows"  # a text file's rows are walked again from its bytes (Rows)
     encoding: str | None = None                 # how the text was decoded (None for XLSX)
     sheet: str | None = None                    # the sheet read (XLSX only)
     ragged_ok: bool = False                     # XLSX rows may stop early: missing cells are blank
@@ -102,35 +104,132 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
 
 
-def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode as declared, else by BOM (UTF-8, UTF-16), else as UTF-8, else as GB18030 (which covers GBK)."""
+_CJK = re.compile("[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _header_line(data: bytes, skip_notes: bool = False) -> tuple[int, bytes]:
+    """The first line of a text file (after `#` note lines if asked), as (its start, its bytes)."""
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        line = data[start: end if end >= 0 else len(data)]
+        if not (skip_notes and line.lstrip(b"\xef\xbb\xbf").startswith(b"#")) or end < 0:
+            return start, line.rstrip(b"\r")
+        start = end + 1
+
+
+def _decode_any(raw: bytes, encodings=("utf-8-sig", "gb18030")) -> str | None:
+    for enc in encodings:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    return None
+
+
+def cell_at(data: bytes, pos: int, *, skip_notes: bool = False, binary: bool = False) -> tuple[int, str, str]:
+    """(row, column, cell) of byte `pos` of a text file, for errors about bytes that are not text: the
+    row is the line number, the column its header (or #n), the cell shown with undecodable bytes as
+    U+FFFD. Quoted separators are not told apart: the column is the one the line suggests. In a
+    `binary` file the header is trusted only if it is UTF-8 (anything decodes as GB18030)."""
+    header_at, header = _header_line(data, skip_notes)
+    sep = b"\t" if header.count(b"\t") > header.count(b",") else b","
+    start = data.rfind(b"\n", 0, pos) + 1
+    end = data.find(b"\n", pos)
+    line = data[start: end if end >= 0 else len(data)].rstrip(b"\r")
+    row = data.count(b"\n", 0, start) + 1
+    j = data.count(sep, start, pos)
+    cells = line.split(sep)
+    cell = cells[j] if j < len(cells) else b""
+    names = header.split(sep)
+    column = (_decode_any(names[j], ("utf-8-sig",) if binary else ("utf-8-sig", "gb18030")) or ""
+              if start > header_at and j < len(names) else "").strip()
+    value = _decode_any(cell) or cell.decode("utf-8", "replace")
+    return row, column or f"#{j + 1}", value[:60] + ("…" if len(value) > 60 else "")
+
+
+def _bytes_error(name: str, data: bytes, pos: int, message: str, hint: str | None = None,
+                 binary: bool = False) -> InputError:
+    row, column, value = cell_at(data, pos, binary=binary)
+    return InputError(name, message, row=row, column=column, value=value, hint=hint)
+
+
+def _mixed(prefix: bytes) -> bool:
+    """Text before the first byte that is not UTF-8 holds Chinese written as UTF-8: the file mixes
+    encodings (a GB18030 file that happens to start with a valid UTF-8 sequence does not count)."""
+    return bool(_CJK.search(prefix.decode("utf-8", "ignore")))
+
+
+_BLOCK = 1 << 22   # bytes decoded at a time when checking an encoding
+
+
+def _first_undecodable(data: bytes, encoding: str) -> tuple[int, bool] | None:
+    """Where `data` stops being `encoding` (None if it is all `encoding`), and whether Chinese text
+    decoded before that point. Decoded block by block: the text is never held whole."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    cjk = False
+    for off in range(0, len(data), _BLOCK):
+        pending = decoder.getstate()[0]
+        try:
+            text = decoder.decode(data[off:off + _BLOCK])
+        except UnicodeDecodeError as exc:
+            pos = max(0, off + exc.start - len(pending))
+            return pos, cjk or _mixed(data[max(0, pos - _BLOCK):pos])
+        cjk = cjk or bool(_CJK.search(text))
+    pending = decoder.getstate()[0]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        pos = max(0, len(data) - len(pending) + exc.start)
+        return pos, cjk
+    return None
+
+
+def detect_encoding(data: bytes, name: str, encoding: str | None = None) -> str:
+    """The encoding to read `data` with: as declared, else by BOM (UTF-8, UTF-16), else UTF-8, else
+    GB18030 (which covers GBK). A file whose rows are partly UTF-8 and partly something else, bytes
+    that are no text, and a NUL byte anywhere are refused at their row, column and cell."""
     if encoding:
         try:
-            return data.decode(encoding), encoding.lower()
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(name, f"cannot be decoded as {encoding}: {exc}") from None
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(name, f"unknown encoding {encoding!r}", hint="e.g. utf-8, gb18030, utf-16") from None
+        if (bad := _first_undecodable(data, encoding)) is not None:
+            raise _bytes_error(name, data, bad[0], f"cannot be decoded as {encoding} (byte "
+                               f"{data[bad[0]:bad[0] + 1]!r})",
+                               hint="declare the encoding the file is in, or leave --encoding out")
+        if not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")) and (nul := data.find(b"\x00")) >= 0:
+            raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected", binary=True)
+        return encoding.lower()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise InputError(name, f"starts with a UTF-16 mark but is not UTF-16: {exc}") from None
+        if (bad := _first_undecodable(data, "utf-16")) is not None:
+            raise InputError(name, f"starts with a UTF-16 mark but is not UTF-16 from byte {bad[0]}")
+        return "utf-16"
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected",
+                           hint="is this really a CSV? XLSX workbooks are read as such", binary=True)
     if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data.decode("utf-8-sig"), "utf-8-sig"
-        except UnicodeDecodeError as exc:
-            raise InputError(name, f"starts with a UTF-8 mark but is not UTF-8: {exc}") from None
-    if b"\x00" in data[:4096]:
-        raise InputError(name, "binary content where text was expected",
-                         hint="is this really a CSV? XLSX workbooks are read as such")
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise InputError(name, "neither UTF-8 nor GB18030 text",
-                         hint="save it as UTF-8, or declare its encoding") from None
+        if (bad := _first_undecodable(data, "utf-8")) is not None:
+            raise _bytes_error(name, data, bad[0], "starts with a UTF-8 mark but this row is not UTF-8 "
+                               "(mixed encodings)", hint="save the whole file in one encoding")
+        return "utf-8-sig"
+    bad = _first_undecodable(data, "utf-8")
+    if bad is None:
+        return "utf-8"
+    if bad[1]:
+        raise _bytes_error(name, data, bad[0], "mixed encodings: the rows above are UTF-8, this one is not",
+                           hint="save the whole file in one encoding")
+    if (bad := _first_undecodable(data, "gb18030")) is not None:
+        raise _bytes_error(name, data, bad[0], "neither UTF-8 nor GB18030 text",
+                           hint="save it as UTF-8, or declare its encoding")
+    return "gb18030"
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """The text of `data` and the encoding it was read with (see detect_encoding)."""
+    enc = detect_encoding(data, name, encoding)
+    return data.decode(enc), enc
 
 
 def read_text(path: Path, encoding: str | None = None) -> str:
@@ -138,23 +237,87 @@ def read_text(path: Path, encoding: str | None = None) -> str:
     return decode_text(Path(path).read_bytes(), str(path), encoding)[0]
 
 
-def _sniff_separator(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+def _lines(data: bytes, encoding: str, newline: str):
+    """The lines of a text file, decoded as they are read (a leading BOM dropped)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=newline)
+    first = True
+    for line in stream:
+        if first:
+            line, first = line.lstrip("\ufeff"), False
+        yield line
+
+
+def _sniff_separator(lines) -> str:
+    first = next((ln for ln in lines if ln.strip()), "")
     return "\t" if first.count("\t") > first.count(",") else ","
 
 
-def _text_rows(text: str, separator: str) -> list[tuple[int, list[str]]]:
+def _text_rows(data: bytes, encoding: str, separator: str, name: str = "<data>"):
+    """Every non-blank row of a text file as (row number, cells), parsed as it is walked."""
     if separator == "\t":
         # Tab-separated files are not quoted: a record is a line, whatever characters its cells hold.
-        lines = text.split("\n")
-        records = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-        if records and records[-1] == "":
-            records.pop()
-        rows = [(i, rec.split("\t")) for i, rec in enumerate(records, start=1)]
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        rows = [(i, rec) for i, rec in enumerate(reader, start=1)]
-    return [(i, cells) for i, cells in rows if any(c.strip() for c in cells)]
+        for i, line in enumerate(_lines(data, encoding, "\n"), start=1):
+            rec = line[:-1] if line.endswith("\n") else line
+            cells = (rec[:-1] if rec.endswith("\r") else rec).split("\t")
+            if any(c.strip() for c in cells):
+                yield i, cells
+        return
+    i = 0
+    try:
+        for rec in csv.reader(_lines(data, encoding, ""), delimiter=separator, strict=True):
+            i += 1
+            if any(c.strip() for c in rec):
+                yield i, rec
+        return
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            # the file ends inside a quoted cell: it was cut off (or a quote was never closed)
+            first, cells, n = None, [], 0
+            for n, cells in enumerate(csv.reader(_lines(data, encoding, ""), delimiter=separator), start=1):
+                if first is None and any(c.strip() for c in cells):
+                    first = cells
+            j = len(cells) - 1
+            raise InputError(name, "the file ends inside a quoted cell: truncated, or a quote is not closed",
+                             row=n, column=_norm_header(first[j]) if n > 1 and first and j < len(first) else f"#{j + 1}",
+                             value=cells[j][:60] if cells else "", hint="pull the complete file") from None
+    # a stray quote inside a cell: read on leniently (as a character) after the rows already read
+    for n, rec in enumerate(csv.reader(_lines(data, encoding, ""), delimiter=separator), start=1):
+        if n > i and any(c.strip() for c in rec):
+            yield n, rec
+
+
+class Rows:
+    """The non-blank rows of a text file, parsed again from its bytes each time they are walked, so
+    that a large file is never held as Python lists of cells. The first rows asked for are kept."""
+
+    def __init__(self, walk):
+        self._walk, self._head, self._whole = walk, [], False
+
+    def _fill(self, n: int) -> None:
+        if len(self._head) < n and not self._whole:
+            self._head = list(itertools.islice(self._walk(), n))
+            self._whole = len(self._head) < n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            if (i.start or 0) >= 0 and i.stop is not None and i.stop >= 0:
+                self._fill(i.stop)
+                return self._head[i]
+            return list(self)[i]
+        if i < 0:
+            return list(self)[i]
+        self._fill(i + 1)
+        return self._head[i]
+
+    def __iter__(self):
+        return iter(self._head) if self._whole else self._walk()
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        self._fill(1)
+        return bool(self._head)
 
 
 def _xlsx_text(cell) -> str:
@@ -229,7 +392,7 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
             raise InputError(name, "no such file") from None
         except IsADirectoryError:
             raise InputError(name, "is a folder, not a file") from None
-    if not data.strip():
+    if not data or data.isspace():
         raise InputError(name, "the file is empty")
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, name, sheet)
@@ -237,10 +400,9 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
         raise InputError(name, "an old-style .xls workbook", hint="save it as .xlsx or CSV and pull that")
     if sheet is not None:
         raise InputError(name, f"a sheet ({sheet!r}) was asked for, but this is a text file, not a workbook")
-    text, enc = decode_text(data, name, encoding)
-    text = text.lstrip("\ufeff")
-    sep = separator or _sniff_separator(text)
-    rows = _text_rows(text, sep)
+    enc = detect_encoding(data, name, encoding)
+    sep = separator or _sniff_separator(_lines(data, enc, ""))
+    rows = Rows(lambda: _text_rows(data, enc, sep, name))
     if not rows:
         raise InputError(name, "the file is empty")
     return Table(name, rows, enc)
@@ -249,6 +411,9 @@ def read_cells(source: Path | bytes, *, name: str | None = None, encoding: str |
 def _norm_header(text: str) -> str:
     # headers keep their printed form (社会组织（万个）); matching normalizes them separately (_key)
     return text.strip().lstrip("\ufeff").strip()
+
+
+_FRAME_BLOCK = 1 << 14   # rows collected as Python lists before they become a frame
 
 
 def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str], pl.DataFrame]:
@@ -270,9 +435,16 @@ def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str
         seen[h] = j
     keep = [h for h in header if columns is None or h in columns]
     idx = [seen[h] for h in keep]
-    data: dict[str, list] = {"source_row": []}
-    data.update({h: [] for h in keep})
-    for row_no, cells in table.rows[header_at + 1:]:
+    schema = {"source_row": pl.Int64, **{h: pl.Utf8 for h in keep}}
+    frames = []
+    data: dict[str, list] = {c: [] for c in schema}
+    rows = iter(table.rows)
+    for _ in range(header_at + 1):
+        next(rows)
+    for row_no, cells in rows:
+        if len(data["source_row"]) >= _FRAME_BLOCK:   # a block of Python cells becomes Arrow text
+            frames.append(pl.DataFrame(data, schema=schema))
+            data = {c: [] for c in schema}
         if len(cells) > len(header):
             extra = next((j for j in range(len(header), len(cells)) if cells[j].strip()), None)
             if extra is not None:
@@ -286,8 +458,8 @@ def text_frame(table: Table, header_at: int = 0, columns=None) -> tuple[list[str
         data["source_row"].append(row_no)
         for h, j in zip(keep, idx):
             data[h].append(cells[j] if j < len(cells) else "")
-    frame = pl.DataFrame(data, schema={"source_row": pl.Int64, **{h: pl.Utf8 for h in keep}})
-    return header, frame
+    frames.append(pl.DataFrame(data, schema=schema))
+    return header, pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
 
 
 def read_table(path: Path, *, separator: str | None = None, encoding: str | None = None) -> pl.DataFrame:
@@ -295,12 +467,31 @@ def read_table(path: Path, *, separator: str | None = None, encoding: str | None
     return text_frame(read_cells(path, encoding=encoding, separator=separator))[1]
 
 
-def require_columns(df_or_header, path, columns) -> None:
+def require_columns(df_or_header, path, columns, *, row: int | None = None, exact: bool = False) -> None:
+    """Every column of `columns` is in the header (row `row`). A header the layout does not know is
+    named as the likely rename of a missing column; with `exact`, an extra column is refused too
+    (it would be dropped without a word)."""
     have = df_or_header.columns if isinstance(df_or_header, pl.DataFrame) else df_or_header
     missing = [c for c in columns if c not in have]
+    unknown = [h for h in have if h not in columns and h != "source_row"]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}",
-                         column=missing[0], hint=f"expected columns: {', '.join(columns)}")
+        renamed = f"; the header has {unknown[0]!r} instead (renamed?)" if unknown else ""
+        raise InputError(path, f"missing column(s) {', '.join(missing)}{renamed}", row=row,
+                         column=missing[0], value=unknown[0] if unknown else None,
+                         hint=f"expected columns: {', '.join(columns)}")
+    if exact and unknown:
+        raise InputError(path, "a column this layout does not have", row=row, column=unknown[0], value=unknown[0],
+                         hint=f"expected columns: {', '.join(columns)}; delete or rename it")
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _check_year(df: pl.DataFrame, path, column: str, year: pl.Expr) -> None:
+    """A figure for a year that has not begun is a typo (or a forecast, which is not a published figure)."""
+    _first_bad(df, path, column, year.is_null() | (year <= _today().year),
+               f"a year in the future (this is {_today().year})")
 
 
 def _first_bad(df: pl.DataFrame, path, column: str, ok: pl.Expr, message: str, hint: str | None = None) -> None:
@@ -311,39 +502,45 @@ def _first_bad(df: pl.DataFrame, path, column: str, ok: pl.Expr, message: str, h
 
 
 def _strip(df: pl.DataFrame, columns) -> pl.DataFrame:
-    return df.with_columns([pl.col(c).str.strip_chars() for c in columns])
+    """Cells trimmed; a column with nothing to trim is shared with `df`, not copied (large files)."""
+    changed = [c for c in columns if df.select((pl.col(c).str.strip_chars() != pl.col(c)).any()).item()]
+    return df.with_columns([pl.col(c).str.strip_chars() for c in changed]) if changed else df
 
 
 def _blank_to_null(column: str) -> pl.Expr:
     return pl.when(pl.col(column).str.strip_chars() == "").then(None).otherwise(pl.col(column)).alias(column)
 
 
-def drop_repeats(typed: pl.DataFrame, name: str, key: list[str], same: list[str]) -> tuple[pl.DataFrame, list[str]]:
-    """Keep a figure a file prints twice once (an exact repeat); refuse one it prints with two values."""
-    notes = []
-    first: dict[tuple, dict] = {}
-    drop = []
-    for r in typed.select("source_row", *([c for c in ["source_column"] if c in typed.columns]),
-                          *key, *same).iter_rows(named=True):
-        k = tuple(r[c] for c in key)
-        if k not in first:
-            first[k] = r
-            continue
-        earlier = first[k]
-        col = next((c for c in same if r[c] != earlier[c]), None)
-        if col is not None:
-            raise InputError(name, f"gives {r[col]!r} where row {earlier['source_row']} gives "
-                             f"{earlier[col]!r} for the same {', '.join(key)}", row=r["source_row"],
-                             column=r.get("source_column") or col, value=r[col],
-                             hint="a file may print a figure once; put a second version in its own snapshot")
-        drop.append((r["source_row"], r.get("source_column")))
-        notes.append(f"row {r['source_row']} repeats row {earlier['source_row']}: kept once")
-    if drop:
-        if "source_column" in typed.columns:
-            gone = pl.DataFrame(drop, schema={"source_row": pl.Int64, "source_column": pl.Utf8}, orient="row")
-            typed = typed.join(gone, on=["source_row", "source_column"], how="anti", maintain_order="left")
-        else:
-            typed = typed.filter(~pl.col("source_row").is_in([d[0] for d in drop]))
+def drop_repeats(typed: pl.DataFrame, name: str, key: list[str], same: list[str],
+                 shown: str | None = None) -> tuple[pl.DataFrame, list[str]]:
+    """Keep a figure a file prints twice once (an exact repeat); refuse one it prints with two values.
+    The error's sentence quotes the cells as printed (column `shown`, when given); its value is typed.
+    Compared in Polars (a join on the key), not row by row in Python."""
+    extra = [c for c in ["source_column", shown] if c and c in typed.columns and c not in key + same]
+    df = typed.select("source_row", *extra, *key, *same).with_row_index("_i")
+    firsts = df.group_by(key, maintain_order=True).agg(pl.all().first())
+    later = (df.join(firsts.rename({c: f"{c}__first" for c in firsts.columns if c not in key}), on=key,
+                     how="inner", nulls_equal=True, maintain_order="left")
+             .filter(pl.col("_i") != pl.col("_i__first")))
+    if later.height == 0:
+        return typed, []
+    differs = [pl.col(c).ne_missing(pl.col(f"{c}__first")) for c in same]
+    conflict = later.filter(pl.any_horizontal(differs)).sort("_i")
+    if conflict.height:
+        r = conflict.row(0, named=True)
+        col = next(c for c in same if (r[c] != r[f"{c}__first"]))
+        show = shown if shown in r else col
+        raise InputError(name, f"gives {r[show]!r} where row {r['source_row__first']} gives "
+                         f"{r[f'{show}__first']!r} for the same {', '.join(key)}", row=r["source_row"],
+                         column=r.get("source_column") or col, value=r[col],
+                         hint="a file may print a figure once; put a second version in its own snapshot")
+    notes = [f"row {r} repeats row {e}: kept once"
+             for r, e in later.sort("_i").select("source_row", "source_row__first").iter_rows()]
+    if "source_column" in typed.columns:
+        gone = later.select("source_row", "source_column")
+        typed = typed.join(gone, on=["source_row", "source_column"], how="anti", maintain_order="left")
+    else:
+        typed = typed.filter(~pl.col("source_row").is_in(later["source_row"].implode()))
     return typed, notes
 
 
@@ -377,25 +574,40 @@ def _figures(df: pl.DataFrame, name: str, value_col: str | None, published_col: 
     return values, halves, printed
 
 
+def _check_figure(name: str, row: int, column: str, text: str, value: float | None, percent: bool) -> None:
+    """Published figures are counts, amounts or percentages: none is negative, no percentage above 100."""
+    if value is None:
+        return
+    if value < 0:
+        raise InputError(name, "a negative figure: counts, amounts and percentages are never below 0",
+                         row=row, column=column, value=text)
+    if percent and value > 100:
+        raise InputError(name, "a percentage above 100", row=row, column=column, value=text)
+
+
 def parse_long(table: Table) -> Parsed:
     """The canonical long layout (the columns of LONG_COLUMNS)."""
     name = table.name
     header, raw = text_frame(table)
-    require_columns(header, name, LONG_COLUMNS)
+    require_columns(header, name, LONG_COLUMNS, row=table.rows[0][0], exact=True)
     raw = raw.select(["source_row", *LONG_COLUMNS])
     df = _strip(raw, LONG_COLUMNS)
     if df.height == 0:
-        raise InputError(name, "the file has a header but no figures")
+        raise InputError(name, "the file has a header but no figures", row=table.rows[0][0])
     for col in ("year", "period", "measure", "org_type", "source_id", "unit"):
         _first_bad(df, name, col, pl.col(col) != "", "a required value is blank")
     year = pl.col("year").cast(pl.Int32, strict=False)
     _first_bad(df, name, "year", year.is_not_null(), "a year must be a whole number such as 2012")
+    _check_year(df, name, "year", year)
     _first_bad(df, name, "period", pl.col("period").is_in(PERIODS),
                f"unknown period; use one of {', '.join(PERIODS)}")
     as_of = pl.col("as_of").str.to_date("%Y-%m-%d", strict=False)
     _first_bad(df, name, "as_of", as_of.is_not_null(), "a date must be written YYYY-MM-DD")
 
     values, halves, printed = _figures(df, name, "value", "as_published")
+    for r, v in zip(df.select("source_row", "value", "as_published", "unit").iter_rows(), values):
+        _check_figure(name, r[0], "as_published" if is_missing(r[1]) else "value",
+                      r[2] if is_missing(r[1]) else r[1], v, r[3] == "percent" or str(r[2]).strip().endswith("%"))
     typed = df.with_columns(
         year.alias("year"),
         as_of.alias("as_of"),
@@ -409,7 +621,7 @@ def parse_long(table: Table) -> Parsed:
              for r in typed.filter(pl.col("value").is_null())["source_row"]]
     typed = typed.filter(pl.col("value").is_not_null()).select(OBSERVATION_COLUMNS)
     typed, repeats = drop_repeats(typed, name, ["year", "period", "as_of", "measure", "org_type", "source_id"],
-                                  ["value", "half_unit", "unit"])
+                                  ["value", "half_unit", "unit"], shown="as_published")
     return Parsed(raw, typed, table.encoding, table.sheet, notes + repeats)
 
 
@@ -561,6 +773,9 @@ def parse_wide(table: Table, *, source_id: str | None = None, measure: str | Non
         if year is None:
             raise InputError(name, "a year must be a whole number such as 2012 (or 2012年)",
                              row=row_no, column=year_col, value=r[year_col])
+        if year > _today().year:
+            raise InputError(name, f"a year in the future (this is {_today().year})", row=row_no,
+                             column=year_col, value=r[year_col])
         m = measure_default
         if "measure" in other_cols and r[other_cols["measure"]]:
             text = r[other_cols["measure"]]
@@ -611,6 +826,8 @@ def parse_wide(table: Table, *, source_id: str | None = None, measure: str | Non
                 raise InputError(name, "not a published figure", row=row_no, column=h, value=text,
                                  hint="write digits with an optional 万, 亿, 万元, million or %, "
                                       "or -- for a figure not published") from None
+            _check_figure(name, row_no, h, text, pub.value,
+                          (unit or MEASURE_UNITS.get(m, "")) == "percent" or pub.unit == "%")
             rows.append((year, p, as_of, m, org_type, pub.value, printed, pub.half_unit,
                          unit or MEASURE_UNITS.get(m, "organizations"), sid, note, row_no, h))
     if not rows:
@@ -620,7 +837,7 @@ def parse_wide(table: Table, *, source_id: str | None = None, measure: str | Non
         "value": pl.Float64, "as_published": pl.Utf8, "half_unit": pl.Float64, "unit": pl.Utf8,
         "source_id": pl.Utf8, "note": pl.Utf8, "source_row": pl.Int64, "source_column": pl.Utf8})
     typed, notes = drop_repeats(typed, name, ["year", "period", "as_of", "measure", "org_type", "source_id"],
-                                ["value", "half_unit", "unit"])
+                                ["value", "half_unit", "unit"], shown="as_published")
     cells = [(row_no, j + 1, header[j] if row_no > header_row and j < len(header) else None, c)
              for row_no, cs in table.rows for j, c in enumerate(cs)]
     raw = pl.DataFrame(cells, orient="row", schema={"source_row": pl.Int64, "column_no": pl.Int32,
@@ -638,13 +855,17 @@ def parse_survey(table: Table) -> Parsed:
     """The survey's sector priorities: rank order, support band and any published percentage."""
     name = table.name
     header, raw = text_frame(table)
-    require_columns(header, name, SURVEY_COLUMNS)
+    require_columns(header, name, SURVEY_COLUMNS, row=table.rows[0][0], exact=True)
     raw = raw.select(["source_row", *SURVEY_COLUMNS])
     df = _strip(raw, SURVEY_COLUMNS)
+    if df.height == 0:
+        raise InputError(name, "the file has a header but no priorities", row=table.rows[0][0])
     rank = pl.col("rank").cast(pl.Int32, strict=False)
     _first_bad(df, name, "rank", rank.is_not_null(), "a rank must be a whole number")
+    _first_bad(df, name, "rank", rank >= 1, "a rank starts at 1")
     pct = pl.col("support_pct").cast(pl.Float64, strict=False)
     _first_bad(df, name, "support_pct", pct.is_not_null() | (pl.col("support_pct") == ""), "not a percentage")
+    _first_bad(df, name, "support_pct", pct.is_null() | pct.is_between(0, 100), "a percentage must be within 0-100")
     typed = df.with_columns(rank.alias("rank"), pct.alias("support_pct"), _blank_to_null("note"))
     return Parsed(raw, typed.select(["source_row", *SURVEY_COLUMNS]), table.encoding, table.sheet)
 
@@ -697,6 +918,18 @@ PROVINCES = {
     "西藏自治区": "Xizang Zizhiqu", "宁夏回族自治区": "Ningxia Huizuzizhiqu",
     "新疆维吾尔自治区": "Xinjiang Weiwuerzizhiqu",
 }
+# The typed register's columns, by the codebook field each is read from.
+_REGISTER_CODES = {
+    "record_year": "ba_rdt", "name_zh": "ba_cn", "name_en": "ba_en", "registration_no": "ba_rid",
+    "org_code": "ba_org", "mission": "ba_msn", "business_scope": "ba_srv", "focus_areas": "ba_fcs",
+    "international_focus": "ba_fcs", "org_type": "ba_ntr", "foundation_type_as_published": "ba_ntr",
+    "scope": "ba_rng", "scope_as_published": "ba_rng", "registering_authority": "ba_reg",
+    "supervisory_unit": "ba_sup", "founded_on": "ba_fdt", "founded_as_published": "ba_fdt",
+    "endowment_yuan": "ba_fnd", "endowment_as_published": "ba_fnd", "endowment_half_unit": "ba_fnd",
+    "province": "ba_prv", "province_as_published": "ba_prv", "city": "ba_ct",
+    "leaders_state_employees": "ba_gvm", "leaders_former_senior_officials": "ba_pgv", "full_time_staff": "ba_nfe",
+    "volunteers": "ba_nv", "evaluation_grade": "ba_evl", "special_funds": "ba_sf", "tax_status": "ba_tax",
+}
 _LIST_SEPARATORS = re.compile(r"[，,、；;]")
 _COUNTS = {"ba_gvm": "leaders_state_employees", "ba_pgv": "leaders_former_senior_officials",
            "ba_nfe": "full_time_staff", "ba_nv": "volunteers", "ba_sf": "special_funds"}
@@ -716,7 +949,7 @@ def _register_header(table: Table) -> tuple[int, dict[str, str]]:
         names = [_norm_header(c) for c in cells]
         if "ricf_oid" in names:
             return i, {c: c for c in RICF_FIELDS}
-        if "机构ID" in names and not (i + 1 < len(table.rows)
+        if "机构ID" in names and not (i + 1 < len(table.rows[:i + 2])
                                      and "ricf_oid" in [_norm_header(c) for c in table.rows[i + 1][1]]):
             return i, {c: RICF_FIELDS[c] for c in RICF_FIELDS if RICF_FIELDS[c] in by_zh}
     raise InputError(table.name, "not an RICF register: no ricf_oid (机构ID) column in the first two rows",
@@ -728,7 +961,7 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
     name = table.name
     at, spelled = _register_header(table)
     header = [_norm_header(c) for c in table.rows[at][1]]
-    require_columns(header, name, list(spelled.values()))
+    require_columns(header, name, list(spelled.values()), row=table.rows[at][0])
     dropped = sorted(set(header) - set(spelled.values()))
     _, frame = text_frame(table, at, columns=set(spelled.values()))
     raw = frame.rename({v: k for k, v in spelled.items()}).select(["source_row", *RICF_FIELDS])
@@ -742,11 +975,13 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
     for r in raw.iter_rows(named=True):
         s = {k: (v.strip() if isinstance(v, str) else v) for k, v in r.items()}
         oid = s["ricf_oid"]
-        if not oid.isdigit():
+        if not (oid.isascii() and oid.isdigit()):
             bad(r, "ricf_oid", "an RICF organization id must be a whole number")
         year = _parse_year(s["ba_rdt"])
         if year is None:
             bad(r, "ba_rdt", "a record year must be a year such as 2013")
+        if year > _today().year:
+            bad(r, "ba_rdt", f"a record year in the future (this is {_today().year})")
         if not s["ba_cn"]:
             bad(r, "ba_cn", "a foundation needs its registered name")
         ntr = s["ba_ntr"]
@@ -764,15 +999,19 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
                 founded = None
             if founded is None:
                 bad(r, "ba_fdt", "a founding date must be written M/D/YYYY (or YYYY-MM-DD)")
+            if founded > _today():
+                bad(r, "ba_fdt", "a founding date in the future")
         try:
             endowment = parse_published(s["ba_fnd"])
         except ValueError:
             bad(r, "ba_fnd", "an endowment must be an amount such as 200万元 or 1,000万元")
+        if endowment is not None and endowment.value < 0:
+            bad(r, "ba_fnd", "a negative endowment")
         counts = {}
         for code, col in _COUNTS.items():
             if is_missing(s[code]):
                 counts[col] = None
-            elif s[code].isdigit():
+            elif s[code].isascii() and s[code].isdigit():
                 counts[col] = int(s[code])
             else:
                 bad(r, code, "a count must be a whole number")
@@ -812,8 +1051,14 @@ def parse_register(table: Table, *, source_id: str | None = None) -> Parsed:
         "special_funds": pl.Int64, "tax_status": pl.List(pl.Utf8), "source_id": pl.Utf8,
         "source_row": pl.Int64}).select(REGISTER_COLUMNS)
     cmp = typed.with_columns(pl.col("focus_areas", "tax_status").list.join("\x1f"))
-    kept, notes = drop_repeats(cmp, name, ["ricf_oid"], [c for c in REGISTER_COLUMNS
-                                                        if c not in ("ricf_oid", "source_row")])
+    try:
+        kept, notes = drop_repeats(cmp, name, ["ricf_oid"], [c for c in REGISTER_COLUMNS
+                                                            if c not in ("ricf_oid", "source_row")])
+    except InputError as exc:  # name the file's column and its cell as written, not the typed value
+        code = _REGISTER_CODES.get(exc.column, exc.column)
+        cell = raw.filter(pl.col("source_row") == exc.row)[code][0] if code in raw.columns else exc.value
+        raise InputError(name, exc.message, row=exc.row, column=spelled.get(code, code), value=cell,
+                         hint=exc.hint) from None
     typed = typed.filter(pl.col("source_row").is_in(kept["source_row"].to_list()))
     personal = [h for h in dropped if h in RICF_PERSONAL or h in RICF_PERSONAL.values()]
     unused = [h for h in dropped if h not in personal]
@@ -840,10 +1085,11 @@ LAYOUTS = {"long_csv": "the canonical long layout (one row per figure)",
 def detect_parser(table: Table) -> str:
     """The layout a table is in, from its header."""
     first = [_norm_header(c) for c in table.rows[0][1]]
-    second = [_norm_header(c) for c in table.rows[1][1]] if len(table.rows) > 1 else []
-    if all(c in first for c in LONG_COLUMNS):
+    second = [_norm_header(c) for c in table.rows[1][1]] if len(table.rows[:2]) > 1 else []
+    # most of a layout's columns: that layout, so that the missing or renamed one is named
+    if sum(c in first for c in LONG_COLUMNS) * 2 > len(LONG_COLUMNS):
         return "long_csv"
-    if all(c in first for c in SURVEY_COLUMNS):
+    if sum(c in first for c in SURVEY_COLUMNS) * 2 > len(SURVEY_COLUMNS):
         return "survey_csv"
     if "ricf_oid" in first or "机构ID" in first or "ricf_oid" in second:
         return "ricf_tsv"
@@ -939,38 +1185,92 @@ ORG_REGISTER_FLAGS = {"是": True, "否": False, "true": True, "false": False, "
 ORG_REGISTER_REQUIRED = ("org_type", "province", "founded_on", "engaged_international")
 
 
+def _window(path: Path, pos: int, size: int = 1 << 16) -> tuple[bytes, int]:
+    """The bytes of `path` from the start of the file or `size` bytes before `pos` (cut at a line
+    start), up to a line end after it; and where `pos` falls in them."""
+    with open(path, "rb") as fh:
+        begin = max(0, pos - size)
+        fh.seek(begin)
+        data = fh.read(pos - begin + size)
+    if begin:
+        cut = data.find(b"\n") + 1
+        data, pos = data[cut:], pos - begin - cut
+    return data, pos
+
+
+def _register_bytes_error(path: Path, pos: int, message: str, hint: str | None = None,
+                          binary: bool = False) -> InputError:
+    """An error about byte `pos` of a register file, named by its line, column and cell: the row
+    number is counted over the whole file, the header read from its top."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+        fh.seek(0)
+        line = 1
+        left = pos
+        for chunk in iter(lambda: fh.read(min(1 << 22, left)) if left else b"", b""):
+            line += chunk.count(b"\n")
+            left -= len(chunk)
+    data, at = _window(path, pos)
+    line_start = data.rfind(b"\n", 0, at) + 1
+    header_at, header = _header_line(head, skip_notes=True)
+    _, column, value = cell_at(header + b"\n" + data[line_start:], len(header) + 1 + at - line_start,
+                               binary=binary)
+    return InputError(path, message, row=line, column=column, value=value, hint=hint)
+
+
 def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, str]:
     """The register as a UTF-8 file Polars can map: the file itself when it is UTF-8, else a
-    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks."""
+    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks. A NUL byte
+    anywhere, or rows in two encodings, are refused at their row."""
     import codecs
     import tempfile
 
     path = Path(path)
+    block = 1 << 22
     with open(path, "rb") as fh:
-        if b"\x00" in fh.read(4096):
-            raise InputError(path, "binary content where text was expected", hint="is this really a CSV?")
+        offset = 0
+        for chunk in iter(lambda: fh.read(block), b""):
+            if (nul := chunk.find(b"\x00")) >= 0:
+                raise _register_bytes_error(path, offset + nul, "binary content (a NUL byte) where text was expected",
+                                            hint="is this really a CSV?", binary=True)
+            offset += len(chunk)
     candidates = [encoding] if encoding else ["utf-8", "gb18030"]
     for enc in candidates:
         try:
             decoder = codecs.getincrementaldecoder(enc)()
         except LookupError as exc:
             raise InputError(path, f"unknown encoding {enc!r}") from exc
+        offset, pending, cjk = 0, b"", False
         try:
             with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 22), b""):
-                    decoder.decode(chunk)
+                for chunk in iter(lambda: fh.read(block), b""):
+                    pending = decoder.getstate()[0]
+                    text = decoder.decode(chunk)      # decoded whatever `cjk` already is
+                    cjk = cjk or bool(_CJK.search(text))
+                    offset += len(chunk)
+                pending = decoder.getstate()[0]
                 decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            pos = max(0, offset + exc.start - len(pending))
+            if encoding:
+                raise _register_bytes_error(path, pos, f"cannot be decoded as {enc}",
+                                            hint="declare the encoding the file is in, or leave --encoding out") from None
+            if enc == "utf-8" and (cjk or _mixed((pending + chunk)[:exc.start])):
+                raise _register_bytes_error(path, pos, "mixed encodings: the rows above are UTF-8, this one is not",
+                                            hint="save the whole file in one encoding") from None
+            if enc == candidates[-1]:
+                raise _register_bytes_error(path, pos, f"cannot be decoded as {' or '.join(candidates)}",
+                                            hint="save it as UTF-8, or declare its encoding") from None
             continue
         if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             return path, "utf-8"
         decoder = codecs.getincrementaldecoder(enc)()
         with open(path, "rb") as src, tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as dst:
-            for chunk in iter(lambda: src.read(1 << 22), b""):
+            for chunk in iter(lambda: src.read(block), b""):
                 dst.write(decoder.decode(chunk).encode("utf-8"))
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
         return Path(dst.name), enc
-    raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",
+    raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",  # pragma: no cover
                      hint="save it as UTF-8, or declare its encoding")
 
 
@@ -1009,7 +1309,10 @@ def org_register_read(path: Path, *, encoding: str | None = None) -> pl.DataFram
     rename = {c: lookup[n] for c, n in names.items() if n in lookup}
     missing = [heads[0] for ours, heads in ORG_REGISTER_COLUMNS.items() if ours not in rename.values()]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}", column=missing[0],
+        unknown = [n for n in names.values() if n not in lookup]
+        renamed = f"; the header has {unknown[0]!r} instead (renamed?)" if unknown else ""
+        raise InputError(path, f"missing column(s) {', '.join(missing)}{renamed}", row=notes + 1, column=missing[0],
+                         value=unknown[0] if unknown else None,
                          hint="expected the columns " + ", ".join(h[0] for h in ORG_REGISTER_COLUMNS.values()))
     return (df.select([pl.col(c).alias(ours) for c, ours in rename.items()])
             .select(list(ORG_REGISTER_COLUMNS))
@@ -1022,7 +1325,8 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
     path = Path(path)
     raw = org_register_read(path, encoding=encoding)
     if raw.height == 0:
-        raise InputError(path, "the register has a header but no organizations")
+        raise InputError(path, "the register has a header but no organizations",
+                         row=_org_register_notes(path) + 1)
 
     # Stripped inside each expression rather than in a stripped copy of the whole frame: at a million
     # rows that copy alone is hundreds of MB.
@@ -1037,6 +1341,7 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
     founded = (cell("founded_on").str.replace_all("[/年月.]", "-").str.replace("日$", "")
                .str.to_date("%Y-%m-%d", strict=False))
     _first_bad(raw, path, "founded_on", founded.is_not_null(), "a date must be written YYYY-MM-DD")
+    _first_bad(raw, path, "founded_on", founded <= _today(), "a founding date in the future")
     flag = cell("engaged_international").str.to_lowercase().replace_strict(ORG_REGISTER_FLAGS, default=None,
                                                                          return_dtype=pl.Boolean)
     _first_bad(raw, path, "engaged_international", flag.is_not_null(), "the international flag must be 是 or 否")
