@@ -524,7 +524,8 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     for i, sid in enumerate(cite.order):
         s = by_id.get(sid, {"source_id": sid, "publisher": sid, "title": "", "url": None, "published": "",
                             "kind": ""})
-        source_list.append({"n": i + 1, **s, "line": say(text["source_line"], publisher=s["publisher"],
+        source_list.append({"n": i + 1, **s, "link": link_target(s["url"]),
+                            "line": say(text["source_line"], publisher=s["publisher"],
                                                           title=s["title"], published=s["published"],
                                                           kind=text["source_kinds"].get(s["kind"], s["kind"]))})
 
@@ -537,6 +538,20 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
         "created": loaded_at.isoformat() + "Z",
         "font_family": text["font_family"],
     }
+
+
+def link_target(url: str | None) -> str | None:
+    """A source URL the brief may link to: http(s) with a host only. Any other (javascript:, file:,
+    data:, a bare path) is shown as text and never becomes a link."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _digits(half_unit) -> int:
