@@ -238,3 +238,101 @@ def test_only_http_source_urls_become_links(rendered, lang):
     external = [u for u in uris if u]
     assert all(u.startswith(("http://", "https://")) for u in external), external
     assert "https://example.invalid/a?b=%22%3E%3Cscript%3Ealert(4)%3C/script%3E" in external   # quoted, one link
+
+
+# ---- `--out` never writes over the data -----------------------------------------------------------
+# tests/test_render.py proves a plain path under data/ is refused; these are the indirect ways there.
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A copy of data/ used as the data folder (what NGOBRIEF_DATA does), with its files' bytes."""
+    data = tmp_path / "data"
+    shutil.copytree(config.DATA_DIR, data)
+    monkeypatch.setattr(config, "DATA_DIR", data)
+    monkeypatch.setattr(config, "MANIFEST", data / "sources.toml")
+    return data
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+def _brief_cli(monkeypatch, capsys, warehouse_path, out) -> tuple[int, str]:
+    from ngobrief import cli
+
+    monkeypatch.setattr(sys, "argv", ["ngobrief", "brief", "--year", str(YEAR), "--lang", "en", "--out", str(out),
+                                      "--warehouse", str(warehouse_path)])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    return exit_.value.code, capsys.readouterr().err
+
+
+def test_out_through_a_symlink_into_data_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = _files(data_copy)
+    link = tmp_path / "brief.pdf"
+    link.symlink_to(data_copy / "snapshots" / "observations.csv")
+    code, err = _brief_cli(monkeypatch, capsys, built_warehouse, link)
+    assert code == 2 and f"refusing to write {link}" in err and "which holds sources" in err
+    assert _files(data_copy) == before and link.is_symlink()
+
+
+def test_out_in_a_symlinked_folder_inside_data_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = _files(data_copy)
+    folder = tmp_path / "briefs"
+    folder.symlink_to(data_copy / "snapshots", target_is_directory=True)
+    code, err = _brief_cli(monkeypatch, capsys, built_warehouse, folder / "new-brief.pdf")
+    assert code == 2 and "refusing to write" in err
+    assert _files(data_copy) == before     # no new file, no temporary file left in the snapshots
+
+
+def test_out_as_a_hard_link_to_a_snapshot_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = _files(data_copy)
+    hard = tmp_path / "brief.pdf"
+    os.link(data_copy / "snapshots" / "observations.csv", hard)
+    code, err = _brief_cli(monkeypatch, capsys, built_warehouse, hard)
+    assert code == 2 and "hard link to snapshots/observations.csv" in err
+    assert _files(data_copy) == before and hard.read_bytes() == before["snapshots/observations.csv"]
+
+
+def test_out_with_dotdot_into_data_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = _files(data_copy)
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    code, err = _brief_cli(monkeypatch, capsys, built_warehouse, Path("..", "..", "data", "snapshots", "observations.csv"))
+    assert code == 2 and "refusing to write ../../data/snapshots/observations.csv" in err
+    assert _files(data_copy) == before
+
+
+def test_a_pdf_replaces_its_target_instead_of_writing_into_it(tmp_path):
+    """If a hard link were missed, the linked file would still keep its bytes: the PDF is a new file."""
+    kept = tmp_path / "kept.csv"
+    kept.write_bytes(b"year,value\n2012,1\n")
+    out = tmp_path / "brief.pdf"
+    os.link(kept, out)
+    render._replace_file(out, b"%PDF-new")
+    assert kept.read_bytes() == b"year,value\n2012,1\n" and out.read_bytes() == b"%PDF-new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.pdf", "kept.csv"]
+
+
+def test_with_ngobrief_data_set_both_data_folders_are_protected(tmp_path, built_warehouse):
+    data = tmp_path / "data-copy"
+    shutil.copytree(config.DATA_DIR, data)
+    before = _files(data)
+    env = {**os.environ, "NGOBRIEF_DATA": str(data), "NGOBRIEF_OUTPUTS": str(tmp_path / "outputs")}
+    stray = config.ROOT / "data" / "snapshots" / "reliability-test-must-not-exist.pdf"
+    script = ("import sys\nfrom ngobrief import cli\n"
+              "for out in sys.argv[1:]:\n"
+              "    sys.argv = ['ngobrief', 'brief', '--year', '2012', '--out', out, '--warehouse', "
+              f"{str(built_warehouse)!r}]\n"
+              "    try:\n        cli.main()\n    except SystemExit as e:\n        print('exit', e.code)\n")
+    run = subprocess.run([sys.executable, "-c", script, str(data / "sources.toml"), str(stray)],
+                         capture_output=True, text=True, env=env, timeout=120)
+    try:
+        assert run.stdout.split() == ["exit", "2", "exit", "2"], run.stderr
+        assert f"refusing to write {data / 'sources.toml'}: it lies under the data folder {data} (NGOBRIEF_DATA)" \
+            in run.stderr
+        assert f"refusing to write {stray}: it lies under data/" in run.stderr
+        assert _files(data) == before and not stray.exists()
+    finally:
+        stray.unlink(missing_ok=True)
