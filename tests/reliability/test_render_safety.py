@@ -240,6 +240,22 @@ def test_only_http_source_urls_become_links(rendered, lang):
     assert "https://example.invalid/a?b=%22%3E%3Cscript%3Ealert(4)%3C/script%3E" in external   # quoted, one link
 
 
+
+def test_validation_report_shows_hostile_text_as_text(rendered):
+    """The HTML validation report (opened in a browser) lists failing rows with their printed values:
+    a hostile printing is escaped there too, and the page loads nothing."""
+    from ngobrief import validate
+
+    con = warehouse.connect(rendered["root"] / "warehouse.duckdb")
+    try:
+        html = validate.report_html(validate.run_suites(con))
+    finally:
+        con.close()
+    assert PRINTED[:4] in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    tags = elements(html)
+    assert {t for t, _ in tags} & {"script", "img", "iframe", "object", "link", "a"} == set()
+    assert [(t, a) for t, a in tags if any("url(" in (v or "") or "javascript:" in (v or "") for v in a.values())] == []
+
 # ---- `--out` never writes over the data -----------------------------------------------------------
 # tests/test_render.py proves a plain path under data/ is refused; these are the indirect ways there.
 
