@@ -1354,6 +1354,53 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
     return raw, typed
 
 
+# --------------------------------------------------------------------------------------------------
+# Personal fields. The readers above keep only the columns they know, so a register's personal and
+# contact columns never reach the warehouse. A snapshot file keeps the bytes as fetched, though, and
+# data/ is committed: `ngobrief pull` refuses a register that has such columns (pull.py), naming
+# them, so that none is ever stored (docs/sources.md, "Personal fields").
+
+# Headers that name, contact or identify a person, or locate an office: Chinese by substring, English
+# as words (so that "registering" is not "gis").
+PERSONAL_HEADER = re.compile(
+    r"姓名|法定代表人|法人代表|理事长|秘书长|会长|联系人|联系方式|电话|手机|传真|邮箱|身份证|证件号|护照|"
+    r"地址|住所|住址|邮编|邮政编码|坐标|官网|网址|"
+    r"(?<![a-z])(?:e-?mail|phone|mobile|tel|fax|address|contact|representative|chair(?:man|person)?|"
+    r"secretary|id_?(?:no|number|card)|passport|post_?code|zip|website|gis|person(?:_?name)?)(?![a-z])",
+    re.IGNORECASE)
+REGISTER_LAYOUTS = ("ricf_tsv", "org_register")
+
+
+def is_personal_header(header: str) -> bool:
+    h = _norm_header(header)
+    return h in RICF_PERSONAL or h in RICF_PERSONAL.values() or bool(PERSONAL_HEADER.search(h))
+
+
+def personal_columns(data: bytes, parser: str, *, name: str | None = None, encoding: str | None = None,
+                     sheet: str | None = None) -> list[str]:
+    """The headers of a register file (layout `parser`) that are personal or contact fields, as
+    printed. Only the header rows are looked at; an empty list for the other layouts."""
+    if parser == "org_register":
+        lines = iter(data.split(b"\n", 64))      # a line break byte is never part of a GB18030 character
+        line = next((ln for ln in lines if not ln.lstrip(b"\xef\xbb\xbf").startswith(b"#")), b"")
+        text = None
+        for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
+            try:
+                text = line.decode(enc).rstrip("\r")
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+        if text is None:
+            return []
+        headers = next(csv.reader([text], delimiter="\t" if text.count("\t") > text.count(",") else ","), [])
+    elif parser == "ricf_tsv":
+        table = read_cells(data, name=name, encoding=encoding, sheet=sheet)
+        headers = [c for _, cells in table.rows[:2] for c in cells]
+    else:
+        return []
+    return list(dict.fromkeys(_norm_header(h) for h in headers if h and is_personal_header(h)))
+
+
 def org_register_load(con, snapshot) -> int:
     """Load a register snapshot (raw.org_register, staging.org_register; one transaction): the same
     path as every other layout, named for callers that know they hold a register."""

@@ -388,6 +388,14 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
     _check_cited_sources(parsed, name, known)
     if parser_name == "ricf_tsv" and source_id is None:
         raise InputError(name, "a register snapshot needs a source id", hint="pull it under a source id")
+    # privacy: a snapshot keeps the file's bytes and data/ is committed, so a register with personal
+    # or contact columns is refused before anything is stored (docs/sources.md, "Personal fields")
+    personal = parse.personal_columns(data, parser_name, name=name, encoding=options["encoding"],
+                                      sheet=options["sheet"]) if parser_name in parse.REGISTER_LAYOUTS else []
+    if personal:
+        raise InputError(name, "the register has personal or contact columns, which ngobrief never stores: "
+                         + ", ".join(personal), column=personal[0],
+                         hint="delete these columns from the file and pull it again; nothing was stored")
 
     # 3. write: snapshot file, warehouse (one transaction), manifest
     con = warehouse.connect(warehouse_path)

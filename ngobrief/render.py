@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -524,7 +525,8 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     for i, sid in enumerate(cite.order):
         s = by_id.get(sid, {"source_id": sid, "publisher": sid, "title": "", "url": None, "published": "",
                             "kind": ""})
-        source_list.append({"n": i + 1, **s, "line": say(text["source_line"], publisher=s["publisher"],
+        source_list.append({"n": i + 1, **s, "link": link_target(s["url"]),
+                            "line": say(text["source_line"], publisher=s["publisher"],
                                                           title=s["title"], published=s["published"],
                                                           kind=text["source_kinds"].get(s["kind"], s["kind"]))})
 
@@ -537,6 +539,20 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
         "created": loaded_at.isoformat() + "Z",
         "font_family": text["font_family"],
     }
+
+
+def link_target(url: str | None) -> str | None:
+    """A source URL the brief may link to: http(s) with a host only. Any other (javascript:, file:,
+    data:, a bare path) is shown as text and never becomes a link."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def _digits(half_unit) -> int:
@@ -845,17 +861,67 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
         logger.setLevel(level)
     if watch.problems:
         raise RenderError("the brief would not render cleanly: " + "; ".join(dict.fromkeys(watch.problems)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(pdf)
+    guard_out(out)
+    _replace_file(out, pdf)
     return len(doc.pages)
 
 
+def _replace_file(out: Path, content: bytes) -> None:
+    """Write `out` as a new file that replaces the old name at once: a reader never sees half a PDF, and
+    the file the name pointed to before (through a symlink or a hard link) is never written into."""
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def protected_folders() -> list[tuple[Path, str]]:
+    """Folders a brief may never be written into, with how a message names them: the data folder in
+    use (NGOBRIEF_DATA or data/), the repository's own data/, the templates, SQL and expectations."""
+    folders = [(config.DATA_DIR, "data/" if config.DATA_DIR.resolve() == (config.ROOT / "data").resolve()
+                else f"the data folder {config.DATA_DIR} (NGOBRIEF_DATA)"),
+               (config.ROOT / "data", "data/"), (config.TEMPLATES_DIR, "templates/"), (config.SQL_DIR, "sql/"),
+               (config.EXPECTATIONS_DIR, "expectations/")]
+    seen, out = set(), []
+    for folder, label in folders:
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            out.append((folder.resolve(), label))
+    return out
+
+
 def guard_out(out: Path) -> None:
-    """Never write a brief over the bundled data or the templates."""
-    resolved = out.resolve()
-    for protected in (config.DATA_DIR, config.TEMPLATES_DIR, config.SQL_DIR, config.EXPECTATIONS_DIR):
-        if resolved.is_relative_to(protected.resolve()):
-            raise RenderError(f"refusing to write {out}: it lies under {protected.name}/, which holds sources")
+    """Never write a brief over the data (a source snapshot, the manifest), the templates or the SQL:
+    not by a path under them, not through a symlink or `..` leading there, not through a hard link
+    to one of their files."""
+    resolved = Path(out).resolve()
+    folders = protected_folders()
+    for folder, label in folders:
+        if resolved.is_relative_to(folder):
+            raise RenderError(f"refusing to write {out}: it lies under {label}, which holds sources; "
+                              "choose an --out outside it")
+    try:
+        st = os.stat(resolved)
+    except OSError:
+        return
+    if st.st_nlink > 1:   # another name for the same file: is that name one of the protected files?
+        for folder, label in folders:
+            for f in folder.rglob("*"):
+                try:
+                    other = os.stat(f, follow_symlinks=False)
+                except OSError:
+                    continue
+                if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                    raise RenderError(f"refusing to write {out}: it is a hard link to {f.relative_to(folder)} "
+                                      f"under {label}, which holds sources; choose an --out outside it")
 
 
 def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
