@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+import duckdb
 import typer
 
 from . import config, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
-from .errors import NgobriefError
+from .errors import NgobriefError, os_error_message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Figures on Chinese social organizations' international participation, checked and briefed.")
@@ -40,6 +41,8 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
         warehouse: Optional[Path] = WarehouseOpt):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
+    # a read-only or full output folder is one clear error before Prefect starts, not a failed run
+    pipeline.check_writable(*pipeline.output_folders(warehouse))
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.annual_refresh import annual_refresh
@@ -77,6 +80,7 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
     if source_id is None:
         if file or url or refresh:
             raise typer.BadParameter("give a SOURCE_ID to pull a file or URL under")
+        pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=False, validation=False))
         results = pull_mod.load_bundled(warehouse)
     else:
         results = [pull_mod.pull_source(
@@ -177,6 +181,7 @@ def brief(year: int = typer.Option(..., help="Edition year."),
           out: Optional[Path] = typer.Option(None, help="Write the PDF here instead of outputs/briefs/."),
           warehouse: Optional[Path] = WarehouseOpt):
     """Render one PDF brief from the warehouse (no Prefect, no network)."""
+    pipeline.check_writable(*pipeline.output_folders(warehouse, validation=False, out=out))
     b = pipeline.render_stage(year, lang, warehouse, out, [t.strip() for t in types.split(",") if t.strip()] if types else None,
                               compare_to)
     typer.echo(f"{b.path}  {b.pages} pages  sha256 {b.pdf_sha256[:12]}")
@@ -320,6 +325,13 @@ def main() -> None:
     except NgobriefError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a folder that turned read-only or full during a command
+        typer.echo(f"error: {os_error_message(exc)}", err=True)
+        sys.exit(2)
+    except (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException) as exc:
+        # DuckDB could not write the warehouse file (a full disk fails the commit: nothing of it is kept)
+        typer.echo(f"error: the warehouse could not be written: {' '.join(str(exc).split())}", err=True)
+        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts

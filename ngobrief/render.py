@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -846,8 +847,19 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
     if watch.problems:
         raise RenderError("the brief would not render cleanly: " + "; ".join(dict.fromkeys(watch.problems)))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(pdf)
+    _write_whole(out, pdf)
     return len(doc.pages)
+
+
+def _write_whole(out: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a full disk leaves the previous brief, never half a PDF."""
+    tmp = out.with_name(f".{out.name}.incoming")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def guard_out(out: Path) -> None:
