@@ -12,7 +12,7 @@ from typing import Optional
 import duckdb
 import typer
 
-from . import config, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
+from . import config, lock, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
 from .errors import NgobriefError, os_error_message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -41,14 +41,18 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
         warehouse: Optional[Path] = WarehouseOpt):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
-    # a read-only or full output folder is one clear error before Prefect starts, not a failed run
+    # A read-only or full output folder, or a warehouse another run is writing, is one clear line
+    # before Prefect starts, not a failed flow run. The lock is held for the whole flow (which takes
+    # it again, re-entrantly), so nothing can write between this check and the flow's first stage.
     pipeline.check_writable(*pipeline.output_folders(warehouse))
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.annual_refresh import annual_refresh
+    with lock.warehouse_lock(warehouse, wait=wait, on_wait=lambda who: typer.echo(
+            f"waiting up to {wait:g} s for the warehouse: {who} is writing it", err=True)):
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows.annual_refresh import annual_refresh
 
-    result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
-                            lock_timeout=wait)
+        result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
+                                lock_timeout=wait)
     for p in result["briefs"]:
         typer.echo(f"brief: {p}")
     for y, why in result["blocked"].items():

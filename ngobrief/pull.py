@@ -309,7 +309,7 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
 
     Nothing is written — snapshot, manifest or warehouse — unless the file parses completely, and the
     warehouse load is one transaction."""
-    from . import parse, warehouse
+    from . import parse
 
     manifest_path = manifest_path or config.MANIFEST
     data_dir = data_dir or config.DATA_DIR
