@@ -4,6 +4,7 @@ usage, 3 the warehouse is busy."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -35,6 +36,29 @@ def _print_frame(df, fmt: str) -> None:
             print(df)
 
 
+# Errors whose message says all a user needs (a full disk, a busy warehouse, a bad snapshot): the
+# command ends with that message on one line, so the logs of the failed flow need no traceback either.
+USER_ERRORS = (NgobriefError, OSError, duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)
+
+
+class _NoTraceForUserErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], USER_ERRORS):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_traces_of_user_errors() -> None:
+    """Drop the traceback from the log records of a task or flow run that failed with a user error
+    (the record's one-line message stays): on every handler Prefect has set up."""
+    quiet = _NoTraceForUserErrors()
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+                                        if name.startswith("prefect")]
+    for handler in {h for lg in loggers for h in lg.handlers}:
+        if not any(isinstance(f, _NoTraceForUserErrors) for f in handler.filters):
+            handler.addFilter(quiet)
+
+
 @app.command()
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
@@ -51,6 +75,7 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from flows.annual_refresh import annual_refresh
 
+        _quiet_traces_of_user_errors()
         result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
                                 lock_timeout=wait)
     for p in result["briefs"]:
@@ -332,7 +357,7 @@ def main() -> None:
     except OSError as exc:  # a folder that turned read-only or full during a command
         typer.echo(f"error: {os_error_message(exc)}", err=True)
         sys.exit(2)
-    except (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException) as exc:
+    except USER_ERRORS[2:] as exc:
         # DuckDB could not write the warehouse file (a full disk fails the commit: nothing of it is kept)
         typer.echo(f"error: the warehouse could not be written: {' '.join(str(exc).split())}", err=True)
         sys.exit(2)

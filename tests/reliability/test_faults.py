@@ -297,6 +297,24 @@ def test_a_disk_that_fills_during_a_load_keeps_a_committed_state(states, tmp_pat
     assert checksums(path) == states["final"]
 
 
+@needs_namespaces
+def test_a_disk_that_fills_during_a_run_ends_in_one_error_line_without_traces(outputs, tmp_path):
+    """Room for the check, not for the run: the flow fails, its logs carry the one-line reason but no
+    traceback, the command ends with `error: ...` naming the file and exit code 2, and the warehouse
+    keeps its data."""
+    mnt, saved = tmp_path / "full", tmp_path / "saved"
+    mnt.mkdir()
+    saved.mkdir()
+    size_kib = (outputs / "warehouse.duckdb").stat().st_size // 1024 + 120
+    setup = f'mount -t tmpfs -o size={size_kib}k tmpfs "{mnt}"; cp "{outputs}/warehouse.duckdb" "{mnt}/"'
+    res = _in_namespace(setup, COMMANDS["run"], cli_env(mnt), teardown=f'cp "{mnt}"/warehouse.duckdb* "{saved}/"')
+    assert res.returncode == 2, res.stdout + res.stderr[-3000:]
+    assert "Traceback" not in res.stderr and "╭─" not in res.stderr, res.stderr[-3000:]
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1 and f"{mnt}/warehouse.duckdb" in errors[0] and "No space left on device" in errors[0]
+    assert checksums(saved / "warehouse.duckdb") == checksums(outputs / "warehouse.duckdb")
+
+
 # --------------------------------------------------------------------------------------------------
 # The network down during a refresh: the snapshot held serves, and the output says so.
 
