@@ -210,7 +210,7 @@ def brief(year: int = typer.Option(..., help="Edition year."),
           out: Optional[Path] = typer.Option(None, help="Write the PDF here instead of outputs/briefs/."),
           warehouse: Optional[Path] = WarehouseOpt):
     """Render one PDF brief from the warehouse (no Prefect, no network)."""
-    pipeline.check_writable(*pipeline.output_folders(warehouse, validation=False, out=out))
+    pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=out is None, validation=False))
     b = pipeline.render_stage(year, lang, warehouse, out, [t.strip() for t in types.split(",") if t.strip()] if types else None,
                               compare_to)
     typer.echo(f"{b.path}  {b.pages} pages  sha256 {b.pdf_sha256[:12]}")

@@ -47,14 +47,13 @@ def check_writable(*folders: Path) -> None:
             raise OutputError(os_error_message(exc, folder)) from None
 
 
-def output_folders(warehouse_path: Path | None = None, *, briefs: bool = True, validation: bool = True,
-                   out: Path | None = None) -> list[Path]:
+def output_folders(warehouse_path: Path | None = None, *, briefs: bool = True,
+                   validation: bool = True) -> list[Path]:
     """The folders a command writes: the warehouse's (the file and its lock), and the briefs' and
-    validation reports' when it writes those."""
+    validation reports' when it writes those. (A brief's `--out` is not probed: it may name a folder
+    the brief must refuse, and its write fails whole, naming the file, if the folder cannot take it.)"""
     folders = [config.warehouse_path(warehouse_path).parent]
-    if out is not None:
-        folders.append(Path(out).parent)
-    elif briefs:
+    if briefs:
         folders.append(config.briefs_dir())
     if validation:
         folders.append(config.validation_dir())

@@ -857,6 +857,9 @@ def _write_whole(out: Path, data: bytes) -> None:
     try:
         tmp.write_bytes(data)
         os.replace(tmp, out)
+    except OSError as exc:   # a failed write() names no file: name the brief
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(out)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

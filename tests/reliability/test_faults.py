@@ -278,6 +278,27 @@ def test_a_full_output_folder_is_one_clear_error_and_changes_nothing(outputs, tm
 
 
 @needs_namespaces
+def test_a_brief_that_does_not_fit_leaves_the_previous_pdf_whole(outputs, tmp_path):
+    """`brief --out` into a folder with room for less than a PDF: one line naming the file, exit 2,
+    the brief written before still whole, no partial file, and no brief recorded in the warehouse."""
+    mnt, saved = tmp_path / "small", tmp_path / "saved"
+    mnt.mkdir()
+    saved.mkdir()
+    previous = b"%PDF-1.7 the brief written before\n"
+    (tmp_path / "previous.pdf").write_bytes(previous)
+    setup = f'mount -t tmpfs -o size=64k tmpfs "{mnt}"; cp "{tmp_path}/previous.pdf" "{mnt}/brief.pdf"'
+    before = checksums(outputs / "warehouse.duckdb")
+    res = _in_namespace(setup, ["brief", "--year", "2013", "--out", mnt / "brief.pdf"], cli_env(outputs),
+                        teardown=f'cp -a "{mnt}/." "{saved}/"')
+    assert res.returncode == 2, res.stdout + res.stderr
+    line = one_line_error(res.stderr)
+    assert f"cannot write {mnt}/" in line and "No space left on device" in line
+    assert sorted(p.name for p in saved.iterdir()) == ["brief.pdf"]
+    assert (saved / "brief.pdf").read_bytes() == previous
+    assert checksums(outputs / "warehouse.duckdb") == before
+
+
+@needs_namespaces
 def test_a_disk_that_fills_during_a_load_keeps_a_committed_state(states, tmp_path, monkeypatch, capsys):
     """Room for the check before the load but not for the whole load: the commit that does not fit
     fails, the error is one line naming the file, and the warehouse holds a committed state."""
