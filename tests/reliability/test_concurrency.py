@@ -60,7 +60,7 @@ def two_runs(built_warehouse, tmp_path_factory):
     gate, ready = tmp / "gate", tmp / "ready"
     a = subprocess.Popen([sys.executable, "-c", _PAUSED_RUN, str(gate), str(ready), *RUN], cwd=ROOT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    c_log = tmp / "c.log"
+    c_log, c = tmp / "c.log", None
     try:
         _wait_for(ready.exists, a, "pause in run A")
         tries = {"b": [*RUN, "--wait", "0"], "sql": ["warehouse", "sql", "SELECT count(*) FROM raw.observations"],
@@ -81,8 +81,10 @@ def two_runs(built_warehouse, tmp_path_factory):
             c.wait(timeout=300)
     finally:
         gate.touch()
-        if a.poll() is None:
-            a.kill()
+        for proc in (a, c):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
     seen.update(a=(a.returncode, a_out, a_err), c=(c.returncode, c_log.read_text()), wh=wh, outputs=outputs)
     return seen
 
