@@ -4,15 +4,17 @@ usage, 3 the warehouse is busy."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
 from typing import Optional
 
+import duckdb
 import typer
 
-from . import config, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
-from .errors import NgobriefError
+from . import config, lock, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
+from .errors import NgobriefError, os_error_message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Figures on Chinese social organizations' international participation, checked and briefed.")
@@ -34,18 +36,48 @@ def _print_frame(df, fmt: str) -> None:
             print(df)
 
 
+# Errors whose message says all a user needs (a full disk, a busy warehouse, a bad snapshot): the
+# command ends with that message on one line, so the logs of the failed flow need no traceback either.
+USER_ERRORS = (NgobriefError, OSError, duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)
+
+
+class _NoTraceForUserErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], USER_ERRORS):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quiet_traces_of_user_errors() -> None:
+    """Drop the traceback from the log records of a task or flow run that failed with a user error
+    (the record's one-line message stays): on every handler Prefect has set up."""
+    quiet = _NoTraceForUserErrors()
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+                                        if name.startswith("prefect")]
+    for handler in {h for lg in loggers for h in lg.handlers}:
+        if not any(isinstance(f, _NoTraceForUserErrors) for f in handler.filters):
+            handler.addFilter(quiet)
+
+
 @app.command()
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
         warehouse: Optional[Path] = WarehouseOpt):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.annual_refresh import annual_refresh
+    # A read-only or full output folder, or a warehouse another run is writing, is one clear line
+    # before Prefect starts, not a failed flow run. The lock is held for the whole flow (which takes
+    # it again, re-entrantly), so nothing can write between this check and the flow's first stage.
+    pipeline.check_writable(*pipeline.output_folders(warehouse))
+    with lock.warehouse_lock(warehouse, wait=wait, on_wait=lambda who: typer.echo(
+            f"waiting up to {wait:g} s for the warehouse: {who} is writing it", err=True)):
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows.annual_refresh import annual_refresh
 
-    result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
-                            lock_timeout=wait)
+        _quiet_traces_of_user_errors()
+        result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
+                                lock_timeout=wait)
     for p in result["briefs"]:
         typer.echo(f"brief: {p}")
     for y, why in result["blocked"].items():
@@ -77,6 +109,7 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
     if source_id is None:
         if file or url or refresh:
             raise typer.BadParameter("give a SOURCE_ID to pull a file or URL under")
+        pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=False, validation=False))
         results = pull_mod.load_bundled(warehouse)
     else:
         results = [pull_mod.pull_source(
@@ -177,6 +210,7 @@ def brief(year: int = typer.Option(..., help="Edition year."),
           out: Optional[Path] = typer.Option(None, help="Write the PDF here instead of outputs/briefs/."),
           warehouse: Optional[Path] = WarehouseOpt):
     """Render one PDF brief from the warehouse (no Prefect, no network)."""
+    pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=out is None, validation=False))
     b = pipeline.render_stage(year, lang, warehouse, out, [t.strip() for t in types.split(",") if t.strip()] if types else None,
                               compare_to)
     typer.echo(f"{b.path}  {b.pages} pages  sha256 {b.pdf_sha256[:12]}")
@@ -320,6 +354,13 @@ def main() -> None:
     except NgobriefError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a folder that turned read-only or full during a command
+        typer.echo(f"error: {os_error_message(exc)}", err=True)
+        sys.exit(2)
+    except USER_ERRORS[2:] as exc:
+        # DuckDB could not write the warehouse file (a full disk fails the commit: nothing of it is kept)
+        typer.echo(f"error: the warehouse could not be written: {' '.join(str(exc).split())}", err=True)
+        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and aborts

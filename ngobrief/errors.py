@@ -51,3 +51,15 @@ class PublishingBlocked(NgobriefError):
 
 class FetchError(NgobriefError):
     """A URL could not be fetched (no network, a server error): nothing was changed."""
+
+
+class OutputError(NgobriefError):
+    """A folder or file to be written cannot be: read-only, full, or not ours to write."""
+
+
+def os_error_message(exc: OSError, path=None) -> str:
+    """An OSError as one line naming the path: 'cannot write /x/briefs: No space left on device'."""
+    where = path or exc.filename or "a file"
+    why = exc.strerror or str(exc)
+    return (f"cannot write {where}: {why} (free some space, or point NGOBRIEF_OUTPUTS / --warehouse "
+            "at a folder that can be written)")

@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config, lock, metrics, parse, pull, render, validate, warehouse
-from .errors import NgobriefError
+from .errors import NgobriefError, OutputError, os_error_message
 
 
 @dataclass
@@ -21,6 +23,41 @@ class StageReport:
 
     stage: str
     details: dict = field(default_factory=dict)
+
+
+# What check_writable writes into each folder: enough to fail on a full disk, little enough to be instant.
+PROBE_BYTES = 64 * 1024
+
+
+def check_writable(*folders: Path) -> None:
+    """Fail before anything is written when a folder a command writes into is read-only or full:
+    one OutputError naming the folder, instead of a run that stops half way through."""
+    for folder in dict.fromkeys(Path(f).absolute() for f in folders):
+        existing = next(p for p in (folder, *folder.parents) if p.is_dir())  # what will hold the new folders
+        try:
+            fd, tmp = tempfile.mkstemp(dir=existing, prefix=".ngobrief-probe-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(bytes(PROBE_BYTES))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            finally:
+                os.unlink(tmp)
+        except OSError as exc:
+            raise OutputError(os_error_message(exc, folder)) from None
+
+
+def output_folders(warehouse_path: Path | None = None, *, briefs: bool = True,
+                   validation: bool = True) -> list[Path]:
+    """The folders a command writes: the warehouse's (the file and its lock), and the briefs' and
+    validation reports' when it writes those. (A brief's `--out` is not probed: it may name a folder
+    the brief must refuse, and its write fails whole, naming the file, if the folder cannot take it.)"""
+    folders = [config.warehouse_path(warehouse_path).parent]
+    if briefs:
+        folders.append(config.briefs_dir())
+    if validation:
+        folders.append(config.validation_dir())
+    return folders
 
 
 def pull_stage() -> list[pull.Snapshot]:

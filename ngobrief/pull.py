@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import config
+from . import config, lock
 from .errors import FetchError, InputError, ManifestError, NgobriefError
 
 # How a snapshot's file is read, as recorded in its manifest entry.
@@ -269,10 +269,15 @@ def _check_cited_sources(parsed, name: str, known: set[str]) -> None:
 def load_bundled(warehouse_path: Path | None = None, manifest_path: Path | None = None,
                  data_dir: Path | None = None) -> list[PullResult]:
     """Check every snapshot in the manifest and load those the warehouse does not hold yet."""
-    from . import parse, warehouse
-
     manifest = read_manifest(manifest_path)
     snaps = bundled_snapshots(manifest, data_dir)
+    with lock.warehouse_lock(warehouse_path):
+        return _load_bundled(snaps, manifest, warehouse_path)
+
+
+def _load_bundled(snaps: list[Snapshot], manifest: dict, warehouse_path: Path | None) -> list[PullResult]:
+    from . import parse, warehouse
+
     con = warehouse.connect(warehouse_path)
     results = []
     try:
@@ -304,7 +309,7 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
 
     Nothing is written — snapshot, manifest or warehouse — unless the file parses completely, and the
     warehouse load is one transaction."""
-    from . import parse, warehouse
+    from . import parse
 
     manifest_path = manifest_path or config.MANIFEST
     data_dir = data_dir or config.DATA_DIR
@@ -345,9 +350,20 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
     elif url is not None:
         name = url
         same_origin = entry is not None and entry.get("origin") == url
-        got = fetch(url, etag=entry.get("etag") if same_origin else None,
-                    last_modified=entry.get("last_modified") if same_origin else None,
-                    timeout=timeout, retries=retries)
+        try:
+            got = fetch(url, etag=entry.get("etag") if same_origin else None,
+                        last_modified=entry.get("last_modified") if same_origin else None,
+                        timeout=timeout, retries=retries)
+        except FetchError as exc:
+            if not (refresh and same_origin and (data_dir / entry["file"]).is_file()):
+                raise
+            # a refresh that cannot reach its URL: the snapshot held serves, and the output says so
+            result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+            result.status = "offline"
+            result.notes.insert(0, f"{exc.args[0].split('. Nothing was changed')[0]}: serving the snapshot held "
+                                   f"(data/{entry['file']}, sha256 {entry['sha256'][:12]}, fetched "
+                                   f"{entry.get('fetched_at') or 'at an unrecorded time'}) instead")
+            return result
         if got.content is None:
             result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
             result.status = "not_modified"
@@ -398,6 +414,28 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
                          hint="delete these columns from the file and pull it again; nothing was stored")
 
     # 3. write: snapshot file, warehouse (one transaction), manifest
+    with lock.warehouse_lock(warehouse_path):
+        rows, rel = _write_pulled(data, sid, suffix, data_dir, digest, parser_name, origin, source_id, options,
+                                  fetched_meta, sources, new_source, parsed, manifest_path, warehouse_path)
+    notes = list(parsed.notes)
+    given = [f"--{k}" for k, v in (("publisher", publisher), ("title", title), ("kind", kind),
+                                   ("published", published)) if v is not None]
+    if given and new_source is None:
+        notes.append(f"{', '.join(given)} ignored: the source is already in the manifest; "
+                     "edit data/sources.toml to change it")
+    if new_source is not None and not (publisher and title):
+        notes.append(f"source {source_id!r} was added without a publisher or title: complete it in "
+                     "data/sources.toml so its figures can be cited")
+    return PullResult(sid, "new" if entry is None else "updated", digest, len(data), parser_name, origin, rel,
+                      rows, source_id, notes)
+
+
+def _write_pulled(data: bytes, sid: str, suffix: str, data_dir: Path, digest: str, parser_name: str, origin: str,
+                  source_id: str | None, options: dict, fetched_meta: dict, sources: dict, new_source: dict | None,
+                  parsed, manifest_path: Path, warehouse_path: Path | None) -> tuple[int, str]:
+    """Write a parsed pull: snapshot file, warehouse (one transaction), manifest. Returns (rows, file)."""
+    from . import warehouse
+
     con = warehouse.connect(warehouse_path)
     rel, created = store(data, sid, suffix, data_dir)
     try:
@@ -422,17 +460,7 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
         update_manifest(manifest_path, sid, new_entry, source_id if new_source else None, new_source)
     finally:
         con.close()
-    notes = list(parsed.notes)
-    given = [f"--{k}" for k, v in (("publisher", publisher), ("title", title), ("kind", kind),
-                                   ("published", published)) if v is not None]
-    if given and new_source is None:
-        notes.append(f"{', '.join(given)} ignored: the source is already in the manifest; "
-                     "edit data/sources.toml to change it")
-    if new_source is not None and not (publisher and title):
-        notes.append(f"source {source_id!r} was added without a publisher or title: complete it in "
-                     "data/sources.toml so its figures can be cited")
-    return PullResult(sid, "new" if entry is None else "updated", digest, len(data), parser_name, origin, rel,
-                      rows, source_id, notes)
+    return rows, rel
 
 
 def _discard(path: Path) -> None:
@@ -451,17 +479,18 @@ def _load_entry(sid: str, entry: dict | None, data_dir: Path, manifest: dict,
     from . import parse, warehouse
 
     snap = snapshot_from_entry(sid, entry, data_dir)
-    con = warehouse.connect(warehouse_path)
-    try:
-        warehouse.create(con)
-        rows, notes = 0, []
-        if warehouse.loaded_sha256(con, sid) != snap.sha256:
-            parsed = parse.parse_snapshot(snap)
-            notes = parsed.notes
-            rows = warehouse.load_snapshot(con, snap, parsed.raw, parsed.typed, encoding=parsed.encoding,
-                                           sheet=parsed.sheet, sources=manifest.get("sources", {}))
-    finally:
-        con.close()
+    with lock.warehouse_lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            warehouse.create(con)
+            rows, notes = 0, []
+            if warehouse.loaded_sha256(con, sid) != snap.sha256:
+                parsed = parse.parse_snapshot(snap)
+                notes = list(parsed.notes)
+                rows = warehouse.load_snapshot(con, snap, parsed.raw, parsed.typed, encoding=parsed.encoding,
+                                               sheet=parsed.sheet, sources=manifest.get("sources", {}))
+        finally:
+            con.close()
     return PullResult(sid, "loaded" if rows else "unchanged", snap.sha256, snap.bytes, snap.parser, snap.origin,
                       snap.file, rows, snap.source_id, notes)
 

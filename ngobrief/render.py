@@ -868,7 +868,8 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
 
 def _replace_file(out: Path, content: bytes) -> None:
     """Write `out` as a new file that replaces the old name at once: a reader never sees half a PDF, and
-    the file the name pointed to before (through a symlink or a hard link) is never written into."""
+    the file the name pointed to before (through a symlink or a hard link) is never written into; a
+    full disk leaves the previous brief whole."""
     import tempfile
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -878,6 +879,9 @@ def _replace_file(out: Path, content: bytes) -> None:
             fh.write(content)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
+    except OSError as exc:   # a failed write() names no file: name the brief
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(out)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -113,6 +113,8 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f.read_text(encoding="utf-8"))
             except duckdb.CatalogException as exc:
                 failed.append((f, exc))
+            except (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException):
+                raise  # the file could not be written (a full disk): not a mistake in the SQL
             except duckdb.Error as exc:
                 raise duckdb.Error(f"{f.relative_to(config.ROOT)}: {exc}") from exc
         if len(failed) == len(pending):
