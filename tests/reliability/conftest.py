@@ -11,27 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from ngobrief import cli, config, warehouse
+from ngobrief import cli, config
+
+from ._procs import checksums
 
 
 def table_checksums(warehouse_path) -> dict[str, str]:
-    """sha256 of every table in the warehouse (every schema): its columns and types, then its full
-    content with rows sorted, so that equal content gives equal checksums whatever the row order."""
-    con = warehouse.connect(warehouse_path, read_only=True)
-    try:
-        out = {}
-        for schema, name in con.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                                        "WHERE NOT internal ORDER BY 1, 2").fetchall():
-            h = hashlib.sha256()
-            for col, typ in con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? "
-                                        "AND table_name = ? ORDER BY column_index", [schema, name]).fetchall():
-                h.update(f"{col} {typ}\n".encode())
-            for (row,) in con.sql(f'SELECT t::VARCHAR AS r FROM "{schema}"."{name}" AS t ORDER BY r').fetchall():
-                h.update(row.encode("utf-8") + b"\n")
-            out[f"{schema}.{name}"] = h.hexdigest()
-        return out
-    finally:
-        con.close()
+    """sha256 of every table in the warehouse, every column compared (see _procs.checksums)."""
+    return checksums(warehouse_path, exclude={})
 
 
 @pytest.fixture(name="table_checksums")

@@ -327,7 +327,7 @@ def test_the_unbroken_base_files_pull_cleanly(layout, register_base, tmp_path, w
 # forked child's getrusage maximum starts at its parent's size, pytest's). A ~30 MB file is compared
 # with a ~256 KB one of the same kind, pulled the same way: the increase in peak memory per byte of
 # file is what is bounded (interpreter, Polars and DuckDB cancel out). The numbers measured are in
-# docs/reliability-bad-input.md.
+# docs/reliability.md.
 
 BIG, SMALL = 30 << 20, 256 << 10
 _MEASURE = """import atexit, sys
