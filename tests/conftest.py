@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,11 @@ os.environ["PREFECT_HOME"] = str(_TMP / "prefect")
 import pytest  # noqa: E402
 
 from ngobrief import pipeline, warehouse  # noqa: E402
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The temporary outputs folder goes with the session (pytest keeps its own tmp_path folders)."""
+    shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
