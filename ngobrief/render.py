@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -905,7 +906,8 @@ def protected_folders() -> list[tuple[Path, str]]:
 def guard_out(out: Path) -> None:
     """Never write a brief over the data (a source snapshot, the manifest), the templates or the SQL:
     not by a path under them, not through a symlink or `..` leading there, not through a hard link
-    to one of their files."""
+    to one of their files. Nor over any file that is not a PDF already (the warehouse, a CSV, ...):
+    a brief replaces an earlier brief, nothing else."""
     resolved = Path(out).resolve()
     folders = protected_folders()
     for folder, label in folders:
@@ -926,6 +928,13 @@ def guard_out(out: Path) -> None:
                 if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
                     raise RenderError(f"refusing to write {out}: it is a hard link to {f.relative_to(folder)} "
                                       f"under {label}, which holds sources; choose an --out outside it")
+    if stat.S_ISDIR(st.st_mode):
+        raise RenderError(f"refusing to write {out}: it is a folder; give --out a file name ending in .pdf")
+    with open(resolved, "rb") as fh:
+        head = fh.read(5)
+    if head != b"%PDF-":
+        raise RenderError(f"refusing to write {out}: the file exists and is not a PDF, so it is not an earlier "
+                          "brief; remove it or choose another --out")
 
 
 def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:

@@ -352,3 +352,39 @@ def test_with_ngobrief_data_set_both_data_folders_are_protected(tmp_path, built_
         assert _files(data) == before and not stray.exists()
     finally:
         stray.unlink(missing_ok=True)
+
+
+def test_out_naming_the_warehouse_is_refused_and_the_warehouse_kept(tmp_path, built_warehouse, monkeypatch, capsys):
+    """A brief replaces an earlier brief and nothing else: not the warehouse it is read from."""
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse, wh)
+    before = wh.read_bytes()
+    code, err = _brief_cli(monkeypatch, capsys, wh, wh)
+    assert code == 2 and f"refusing to write {wh}: the file exists and is not a PDF" in err
+    assert wh.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["csv", "folder"])
+def test_out_naming_a_file_that_is_not_a_pdf_or_a_folder_is_refused(kind, tmp_path, built_warehouse, monkeypatch,
+                                                                     capsys):
+    target = tmp_path / "figures.csv"
+    if kind == "csv":
+        target.write_bytes(b"year,value\n2012,1\n")
+    else:
+        target.mkdir()
+    code, err = _brief_cli(monkeypatch, capsys, built_warehouse, target)
+    assert code == 2 and f"refusing to write {target}" in err
+    assert ("not a PDF" in err) if kind == "csv" else ("is a folder" in err)
+    assert (target.read_bytes() == b"year,value\n2012,1\n") if kind == "csv" else list(target.iterdir()) == []
+
+
+def test_out_naming_an_earlier_brief_replaces_it(tmp_path, built_warehouse, monkeypatch, capsys):
+    out = tmp_path / "brief.pdf"
+    out.write_bytes(b"%PDF-1.7 an earlier brief")
+    from ngobrief import cli
+
+    monkeypatch.setattr(sys, "argv", ["ngobrief", "brief", "--year", str(YEAR), "--lang", "en", "--out", str(out),
+                                      "--warehouse", str(built_warehouse)])
+    cli.main()   # returns: success does not exit
+    assert f"{out}  " in capsys.readouterr().out
+    assert out.read_bytes().startswith(b"%PDF-") and out.read_bytes() != b"%PDF-1.7 an earlier brief"
