@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -137,64 +136,38 @@ def test_no_bundled_register_snapshot_holds_a_personal_column():
 
 # ---- `ngobrief pull` never stores a register with personal columns -------------------------------
 
-@pytest.fixture
-def data_copy(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    shutil.copytree(config.DATA_DIR, data)
-    monkeypatch.setattr(config, "DATA_DIR", data)
-    monkeypatch.setattr(config, "MANIFEST", data / "sources.toml")
-    return data
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
-
-
-def _pull(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    from ngobrief import cli
-
-    monkeypatch.setattr(sys, "argv", ["ngobrief", "pull", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
-def test_pull_refuses_an_org_register_with_personal_columns(data_copy, tmp_path, monkeypatch, capsys, encoding):
+def test_pull_refuses_an_org_register_with_personal_columns(data_copy, files_under, run_cli, tmp_path, encoding):
     f = tmp_path / "register.csv"
     f.write_bytes(org_register_text().encode(encoding))
-    before = _files(data_copy)
+    before = files_under(data_copy)
     wh = tmp_path / "wh.duckdb"
-    code, _, err = _pull(monkeypatch, capsys, "privacy-register", "--file", str(f), "--parser", "org_register",
-                         "--publisher", "test", "--title", "test", "--warehouse", str(wh))
+    code, _, err = run_cli("pull", "privacy-register", "--file", str(f), "--parser", "org_register",
+                           "--publisher", "test", "--title", "test", "--warehouse", str(wh))
     assert code == 2
     assert f"file {f}" in err and "personal or contact columns" in err and "delete these columns" in err
     assert all(h in err for h in ORG_PERSONAL), err
     assert [v for v in ORG_PERSONAL.values() if v in err] == []      # the message names columns, never values
-    assert _files(data_copy) == before and not wh.exists()            # no snapshot, no manifest entry, no load
+    assert files_under(data_copy) == before and not wh.exists()            # no snapshot, no manifest entry, no load
 
 
-def test_pull_refuses_the_original_ricf_layout_with_its_personal_columns(data_copy, tmp_path, monkeypatch, capsys):
+def test_pull_refuses_the_original_ricf_layout_with_its_personal_columns(data_copy, files_under, run_cli, tmp_path):
     f = tmp_path / "2013_basic.tsv"
     f.write_text(ricf_original_text(5), encoding="utf-8")
-    before = _files(data_copy)
-    code, _, err = _pull(monkeypatch, capsys, "ricf-original", "--file", str(f), "--warehouse",
-                         str(tmp_path / "wh.duckdb"))
+    before = files_under(data_copy)
+    code, _, err = run_cli("pull", "ricf-original", "--file", str(f), "--warehouse",
+                           str(tmp_path / "wh.duckdb"))
     assert code == 2 and "personal or contact columns" in err
     assert all(code_ in err for code_ in ("ba_chr", "ba_cpn", "ba_phn", "ba_eml", "ba_add"))
     assert [v for v in RICF_PERSONAL_VALUES.values() if v in err] == []
-    assert _files(data_copy) == before
+    assert files_under(data_copy) == before
 
 
-def test_pull_stores_the_register_once_the_personal_columns_are_deleted(data_copy, tmp_path, monkeypatch, capsys):
+def test_pull_stores_the_register_once_the_personal_columns_are_deleted(data_copy, files_under, run_cli, tmp_path):
     f = tmp_path / "register.csv"
     f.write_text(org_register_text(personal=False), encoding="utf-8")
-    code, out, err = _pull(monkeypatch, capsys, "privacy-register", "--file", str(f), "--parser", "org_register",
-                           "--publisher", "test", "--title", "test", "--warehouse", str(tmp_path / "wh.duckdb"))
+    code, out, err = run_cli("pull", "privacy-register", "--file", str(f), "--parser", "org_register",
+                             "--publisher", "test", "--title", "test", "--warehouse", str(tmp_path / "wh.duckdb"))
     assert code == 0, err
     assert f"{len(ORG_ROWS)} rows loaded" in out
     stored = list((data_copy / "snapshots" / "privacy-register").iterdir())

@@ -259,20 +259,6 @@ def test_validation_report_shows_hostile_text_as_text(rendered):
 # ---- `--out` never writes over the data -----------------------------------------------------------
 # tests/test_render.py proves a plain path under data/ is refused; these are the indirect ways there.
 
-@pytest.fixture
-def data_copy(tmp_path, monkeypatch):
-    """A copy of data/ used as the data folder (what NGOBRIEF_DATA does), with its files' bytes."""
-    data = tmp_path / "data"
-    shutil.copytree(config.DATA_DIR, data)
-    monkeypatch.setattr(config, "DATA_DIR", data)
-    monkeypatch.setattr(config, "MANIFEST", data / "sources.toml")
-    return data
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
-
-
 def _brief_cli(monkeypatch, capsys, warehouse_path, out) -> tuple[int, str]:
     from ngobrief import cli
 
@@ -283,41 +269,41 @@ def _brief_cli(monkeypatch, capsys, warehouse_path, out) -> tuple[int, str]:
     return exit_.value.code, capsys.readouterr().err
 
 
-def test_out_through_a_symlink_into_data_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
-    before = _files(data_copy)
+def test_out_through_a_symlink_into_data_is_refused(data_copy, files_under, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = files_under(data_copy)
     link = tmp_path / "brief.pdf"
     link.symlink_to(data_copy / "snapshots" / "observations.csv")
     code, err = _brief_cli(monkeypatch, capsys, built_warehouse, link)
     assert code == 2 and f"refusing to write {link}" in err and "which holds sources" in err
-    assert _files(data_copy) == before and link.is_symlink()
+    assert files_under(data_copy) == before and link.is_symlink()
 
 
-def test_out_in_a_symlinked_folder_inside_data_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
-    before = _files(data_copy)
+def test_out_in_a_symlinked_folder_inside_data_is_refused(data_copy, files_under, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = files_under(data_copy)
     folder = tmp_path / "briefs"
     folder.symlink_to(data_copy / "snapshots", target_is_directory=True)
     code, err = _brief_cli(monkeypatch, capsys, built_warehouse, folder / "new-brief.pdf")
     assert code == 2 and "refusing to write" in err
-    assert _files(data_copy) == before     # no new file, no temporary file left in the snapshots
+    assert files_under(data_copy) == before     # no new file, no temporary file left in the snapshots
 
 
-def test_out_as_a_hard_link_to_a_snapshot_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
-    before = _files(data_copy)
+def test_out_as_a_hard_link_to_a_snapshot_is_refused(data_copy, files_under, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = files_under(data_copy)
     hard = tmp_path / "brief.pdf"
     os.link(data_copy / "snapshots" / "observations.csv", hard)
     code, err = _brief_cli(monkeypatch, capsys, built_warehouse, hard)
     assert code == 2 and "hard link to snapshots/observations.csv" in err
-    assert _files(data_copy) == before and hard.read_bytes() == before["snapshots/observations.csv"]
+    assert files_under(data_copy) == before and hashlib.sha256(hard.read_bytes()).hexdigest() == before["snapshots/observations.csv"]
 
 
-def test_out_with_dotdot_into_data_is_refused(data_copy, tmp_path, built_warehouse, monkeypatch, capsys):
-    before = _files(data_copy)
+def test_out_with_dotdot_into_data_is_refused(data_copy, files_under, tmp_path, built_warehouse, monkeypatch, capsys):
+    before = files_under(data_copy)
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
     code, err = _brief_cli(monkeypatch, capsys, built_warehouse, Path("..", "..", "data", "snapshots", "observations.csv"))
     assert code == 2 and "refusing to write ../../data/snapshots/observations.csv" in err
-    assert _files(data_copy) == before
+    assert files_under(data_copy) == before
 
 
 def test_a_pdf_replaces_its_target_instead_of_writing_into_it(tmp_path):
@@ -331,10 +317,10 @@ def test_a_pdf_replaces_its_target_instead_of_writing_into_it(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.pdf", "kept.csv"]
 
 
-def test_with_ngobrief_data_set_both_data_folders_are_protected(tmp_path, built_warehouse):
+def test_with_ngobrief_data_set_both_data_folders_are_protected(tmp_path, built_warehouse, files_under):
     data = tmp_path / "data-copy"
     shutil.copytree(config.DATA_DIR, data)
-    before = _files(data)
+    before = files_under(data)
     env = {**os.environ, "NGOBRIEF_DATA": str(data), "NGOBRIEF_OUTPUTS": str(tmp_path / "outputs")}
     stray = config.ROOT / "data" / "snapshots" / "reliability-test-must-not-exist.pdf"
     script = ("import sys\nfrom ngobrief import cli\n"
@@ -349,7 +335,7 @@ def test_with_ngobrief_data_set_both_data_folders_are_protected(tmp_path, built_
         assert f"refusing to write {data / 'sources.toml'}: it lies under the data folder {data} (NGOBRIEF_DATA)" \
             in run.stderr
         assert f"refusing to write {stray}: it lies under data/" in run.stderr
-        assert _files(data) == before and not stray.exists()
+        assert files_under(data) == before and not stray.exists()
     finally:
         stray.unlink(missing_ok=True)
 
