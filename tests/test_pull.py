@@ -4,23 +4,19 @@ nothing at all.
 
 Every test works on a copy of data/ and a warehouse of its own; URL pulls only ever reach 127.0.0.1."""
 
-import email.utils
 import hashlib
 import json
 import re
 import socket
 import stat
 import sys
-import threading
 import tomllib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ngobrief import cli, config, warehouse
 
-WIDE_GB = ("年份,社会组织（万个）,社会团体,社会服务机构,基金会\n"
-           "2022,89.13,37.01万,51.19万,9319\n").encode("gb18030")
+from local_server import WIDE_GB, serving, url as _url
 
 
 @pytest.fixture
@@ -205,50 +201,10 @@ def test_unknown_id_without_a_file_says_how_to_add_it(data, ngobrief):
 # --------------------------------------------------------------------------------------------------
 # URL pulls: a server on 127.0.0.1 started by the test.
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - the http.server API
-        state = self.server.state
-        state["requests"].append({k.lower(): v for k, v in self.headers.items()})
-        if state["fail"]:
-            state["fail"] -= 1
-            self.send_response(503)
-            self.end_headers()
-            return
-        if state.get("status"):
-            self.send_response(state["status"])
-            self.end_headers()
-            return
-        body = state["body"]
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv; charset=gb18030")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.send_header("Last-Modified", email.utils.formatdate(0, usegmt=True))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.state = {"requests": [], "fail": 0, "body": WIDE_GB}
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def _url(server, path="/table.csv"):
-    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+    with serving() as httpd:
+        yield httpd
 
 
 def test_a_url_pull_is_conditional_the_second_time(data, wh, ngobrief, server):

@@ -7,7 +7,6 @@ state after each snapshot's transaction — never something in between."""
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import os
 import random
@@ -16,16 +15,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import tomllib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import local_server
 import pytest
 import tomlkit
 
-from ngobrief import cli, config, lock, pull
+from ngobrief import config, lock, pull
 
 from ._procs import ROOT, checksums, cli_cmd, cli_env, file_sha256, one_line_error
 
@@ -84,16 +82,11 @@ def _state_name(states, path: Path) -> str:
     return states["known"][got]
 
 
-def _pull_in_process(path: Path, monkeypatch, capsys) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["ngobrief", "pull", "--warehouse", str(path)])
+def _pull_in_process(run_cli, path: Path, monkeypatch) -> tuple[int, str]:
+    """`ngobrief pull` in this process, waiting for the lock as a user's would: (exit code, output)."""
     monkeypatch.delenv(lock.WAIT_ENV, raising=False)
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
+    code, out, err = run_cli("pull", "--warehouse", path)
+    return code, out + err
 
 
 # The process kills itself at a chosen point of `ngobrief pull`: the hooks wrap library functions
@@ -142,14 +135,14 @@ HOOKED = [("replacing-sources", 1, "before"), ("mid-transaction", 1, "before"),
 
 @pytest.mark.parametrize("point,nth,expected", HOOKED, ids=[f"{p}-{n}" for p, n, _ in HOOKED])
 def test_sigkill_at_a_chosen_point_leaves_the_last_committed_state(states, tmp_path, point, nth, expected,
-                                                                   monkeypatch, capsys):
+                                                                   monkeypatch, run_cli):
     path = tmp_path / "warehouse.duckdb"
     shutil.copy(states["w0"], path)
     res = subprocess.run([sys.executable, "-c", _KILL_AT, point, str(nth), str(path)], capture_output=True,
                          text=True, cwd=ROOT, env=cli_env(tmp_path / "outputs"), timeout=120)
     assert res.returncode == -signal.SIGKILL, res.stderr[-2000:]
     assert _state_name(states, path) == expected
-    code, out = _pull_in_process(path, monkeypatch, capsys)     # the next pull finishes the job
+    code, out = _pull_in_process(run_cli, path, monkeypatch)     # the next pull finishes the job
     assert code == 0, out
     assert checksums(path) == states["final"]
 
@@ -175,7 +168,7 @@ def _wait_for_lock(path: Path, proc: subprocess.Popen) -> float:
     return time.monotonic()
 
 
-def test_sigkill_at_random_points_of_a_load_leaves_a_committed_state(states, tmp_path, monkeypatch, capsys):
+def test_sigkill_at_random_points_of_a_load_leaves_a_committed_state(states, tmp_path, monkeypatch, run_cli):
     window = _load_window(states, tmp_path)
     rnd = random.Random(20261129)                  # seeded: the same delays on every run
     landed = []
@@ -192,7 +185,7 @@ def test_sigkill_at_random_points_of_a_load_leaves_a_committed_state(states, tmp
             pass
         proc.wait(timeout=60)
         landed.append((round(delay, 3), proc.returncode, _state_name(states, path)))
-        code, out = _pull_in_process(path, monkeypatch, capsys)
+        code, out = _pull_in_process(run_cli, path, monkeypatch)
         assert code == 0, out
         assert checksums(path) == states["final"]
     print(f"load window {window:.3f} s; (delay, exit code, state): {landed}")
@@ -299,7 +292,7 @@ def test_a_brief_that_does_not_fit_leaves_the_previous_pdf_whole(outputs, tmp_pa
 
 
 @needs_namespaces
-def test_a_disk_that_fills_during_a_load_keeps_a_committed_state(states, tmp_path, monkeypatch, capsys):
+def test_a_disk_that_fills_during_a_load_keeps_a_committed_state(states, tmp_path, monkeypatch, run_cli):
     """Room for the check before the load but not for the whole load: the commit that does not fit
     fails, the error is one line naming the file, and the warehouse holds a committed state."""
     mnt, saved = tmp_path / "full", tmp_path / "saved"
@@ -313,7 +306,7 @@ def test_a_disk_that_fills_during_a_load_keeps_a_committed_state(states, tmp_pat
     assert f"{mnt}/warehouse.duckdb" in line and "No space left on device" in line
     path = saved / "warehouse.duckdb"
     assert _state_name(states, path) in ("before", "after observations")
-    code, out = _pull_in_process(path, monkeypatch, capsys)      # with room again, the pull completes
+    code, out = _pull_in_process(run_cli, path, monkeypatch)      # with room again, the pull completes
     assert code == 0, out
     assert checksums(path) == states["final"]
 
@@ -339,63 +332,28 @@ def test_a_disk_that_fills_during_a_run_ends_in_one_error_line_without_traces(ou
 # --------------------------------------------------------------------------------------------------
 # The network down during a refresh: the snapshot held serves, and the output says so.
 
-WIDE_GB = ("年份,社会组织（万个）,社会团体,社会服务机构,基金会\n"
-           "2022,89.13,37.01万,51.19万,9319\n").encode("gb18030")
-
-
-class _Table(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - the http.server API
-        self.send_response(200)
-        self.send_header("Content-Type", "text/csv; charset=gb18030")
-        self.send_header("Content-Length", str(len(WIDE_GB)))
-        self.send_header("Last-Modified", email.utils.formatdate(0, usegmt=True))
-        self.end_headers()
-        self.wfile.write(WIDE_GB)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def pulled_from_the_web(tmp_path, monkeypatch):
+def pulled_from_the_web(data_copy, tmp_path):
     """A copy of data/ with a source pulled from a URL (a server on 127.0.0.1), which then goes away."""
-    d = tmp_path / "data"
-    shutil.copytree(config.DATA_DIR, d)
-    monkeypatch.setattr(config, "DATA_DIR", d)
-    monkeypatch.setattr(config, "MANIFEST", d / "sources.toml")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Table)
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/table.csv"
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    try:
+    d = data_copy
+    with local_server.serving() as httpd:
+        url = local_server.url(httpd)
         result = pull.pull_source("web-table", url=url, publisher="P", title="T",
                                   warehouse_path=tmp_path / "first.duckdb")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     assert result.status == "new" and result.rows_loaded > 0
     with socket.socket() as s:                   # nothing listens there any more
         assert s.connect_ex(("127.0.0.1", httpd.server_address[1])) != 0
     return {"data": d, "url": url, "entry": tomllib.loads((d / "sources.toml").read_text())["snapshots"]["web-table"]}
 
 
-def _refresh(tmp_path, warehouse_path, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["ngobrief", "pull", "web-table", "--refresh", "--retries", "0",
-                                      "--timeout", "2", "--warehouse", str(warehouse_path)])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+def _refresh(run_cli, warehouse_path):
+    return run_cli("pull", "web-table", "--refresh", "--retries", "0", "--timeout", "2", "--warehouse", warehouse_path)
 
 
-def test_network_down_during_a_refresh_serves_the_snapshot_held_and_says_so(pulled_from_the_web, tmp_path,
-                                                                             monkeypatch, capsys):
+def test_network_down_during_a_refresh_serves_the_snapshot_held_and_says_so(pulled_from_the_web, tmp_path, run_cli):
     wh = tmp_path / "first.duckdb"
     before = (checksums(wh), (pulled_from_the_web["data"] / "sources.toml").read_bytes())
-    code, out, err = _refresh(tmp_path, wh, monkeypatch, capsys)
+    code, out, err = _refresh(run_cli, wh)
     assert code == 0, err
     entry = pulled_from_the_web["entry"]
     assert out.split()[:2] == ["web-table", "offline"]
@@ -405,9 +363,9 @@ def test_network_down_during_a_refresh_serves_the_snapshot_held_and_says_so(pull
     assert (checksums(wh), (pulled_from_the_web["data"] / "sources.toml").read_bytes()) == before
 
 
-def test_network_down_a_new_warehouse_still_gets_the_snapshot_held(pulled_from_the_web, tmp_path, monkeypatch, capsys):
+def test_network_down_a_new_warehouse_still_gets_the_snapshot_held(pulled_from_the_web, tmp_path, run_cli):
     wh = tmp_path / "new.duckdb"
-    code, out, err = _refresh(tmp_path, wh, monkeypatch, capsys)
+    code, out, err = _refresh(run_cli, wh)
     assert code == 0, err
     assert out.split()[:2] == ["web-table", "offline"] and "4 rows loaded" in out and "serving the snapshot held" in out
     import duckdb
