@@ -118,11 +118,12 @@ def _header_line(data: bytes, skip_notes: bool = False) -> tuple[int, bytes]:
         start = end + 1
 
 
-def _decode_any(raw: bytes, encodings=("utf-8-sig", "gb18030")) -> str | None:
-    for enc in encodings:
+def _decode_any(raw: bytes, encodings=None) -> str | None:
+    """`raw` decoded by the first of `encodings` (default UTF-8, then GB18030) that reads it; else None."""
+    for enc in encodings or ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(enc)
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, LookupError):
             pass
     return None
 
@@ -163,25 +164,29 @@ def _mixed(prefix: bytes) -> bool:
 _BLOCK = 1 << 22   # bytes decoded at a time when checking an encoding
 
 
-def _first_undecodable(data: bytes, encoding: str) -> tuple[int, bool] | None:
-    """Where `data` stops being `encoding` (None if it is all `encoding`), and whether Chinese text
-    decoded before that point. Decoded block by block: the text is never held whole."""
+def _blocks(data: bytes):
+    return (data[off:off + _BLOCK] for off in range(0, len(data), _BLOCK))
+
+
+def _first_undecodable(blocks, encoding: str) -> tuple[int, bool] | None:
+    """Where the bytes `blocks` yields (in order) stop being `encoding` (None if they are all
+    `encoding`), and whether Chinese text decoded before that point. Decoded block by block: the
+    text is never held whole."""
     decoder = codecs.getincrementaldecoder(encoding)()
-    cjk = False
-    for off in range(0, len(data), _BLOCK):
-        pending = decoder.getstate()[0]
+    offset, cjk = 0, False
+    for block in blocks:
+        pending = decoder.getstate()[0]       # bytes of a character cut at the end of the last block
         try:
-            text = decoder.decode(data[off:off + _BLOCK])
-        except UnicodeDecodeError as exc:
-            pos = max(0, off + exc.start - len(pending))
-            return pos, cjk or _mixed(data[max(0, pos - _BLOCK):pos])
+            text = decoder.decode(block)
+        except UnicodeDecodeError as exc:     # exc.start counts from the pending bytes
+            return max(0, offset + exc.start - len(pending)), cjk or _mixed((pending + block)[:exc.start])
         cjk = cjk or bool(_CJK.search(text))
+        offset += len(block)
     pending = decoder.getstate()[0]
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        pos = max(0, len(data) - len(pending) + exc.start)
-        return pos, cjk
+        return max(0, offset - len(pending) + exc.start), cjk
     return None
 
 
@@ -194,7 +199,7 @@ def detect_encoding(data: bytes, name: str, encoding: str | None = None) -> str:
             codecs.lookup(encoding)
         except LookupError:
             raise InputError(name, f"unknown encoding {encoding!r}", hint="e.g. utf-8, gb18030, utf-16") from None
-        if (bad := _first_undecodable(data, encoding)) is not None:
+        if (bad := _first_undecodable(_blocks(data), encoding)) is not None:
             raise _bytes_error(name, data, bad[0], f"cannot be decoded as {encoding} (byte "
                                f"{data[bad[0]:bad[0] + 1]!r})",
                                hint="declare the encoding the file is in, or leave --encoding out")
@@ -202,7 +207,7 @@ def detect_encoding(data: bytes, name: str, encoding: str | None = None) -> str:
             raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected", binary=True)
         return encoding.lower()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        if (bad := _first_undecodable(data, "utf-16")) is not None:
+        if (bad := _first_undecodable(_blocks(data), "utf-16")) is not None:
             raise InputError(name, f"starts with a UTF-16 mark but is not UTF-16 from byte {bad[0]}")
         return "utf-16"
     nul = data.find(b"\x00")
@@ -210,17 +215,17 @@ def detect_encoding(data: bytes, name: str, encoding: str | None = None) -> str:
         raise _bytes_error(name, data, nul, "binary content (a NUL byte) where text was expected",
                            hint="is this really a CSV? XLSX workbooks are read as such", binary=True)
     if data.startswith(b"\xef\xbb\xbf"):
-        if (bad := _first_undecodable(data, "utf-8")) is not None:
+        if (bad := _first_undecodable(_blocks(data), "utf-8")) is not None:
             raise _bytes_error(name, data, bad[0], "starts with a UTF-8 mark but this row is not UTF-8 "
                                "(mixed encodings)", hint="save the whole file in one encoding")
         return "utf-8-sig"
-    bad = _first_undecodable(data, "utf-8")
+    bad = _first_undecodable(_blocks(data), "utf-8")
     if bad is None:
         return "utf-8"
     if bad[1]:
         raise _bytes_error(name, data, bad[0], "mixed encodings: the rows above are UTF-8, this one is not",
                            hint="save the whole file in one encoding")
-    if (bad := _first_undecodable(data, "gb18030")) is not None:
+    if (bad := _first_undecodable(_blocks(data), "gb18030")) is not None:
         raise _bytes_error(name, data, bad[0], "neither UTF-8 nor GB18030 text",
                            hint="save it as UTF-8, or declare its encoding")
     return "gb18030"
@@ -1218,60 +1223,53 @@ def _register_bytes_error(path: Path, pos: int, message: str, hint: str | None =
     return InputError(path, message, row=line, column=column, value=value, hint=hint)
 
 
+def _register_blocks(path: Path):
+    """The bytes of a register file block by block; a NUL byte anywhere is refused at its row."""
+    offset = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_BLOCK), b""):
+            if (nul := block.find(b"\x00")) >= 0:
+                raise _register_bytes_error(path, offset + nul, "binary content (a NUL byte) where text was expected",
+                                            hint="is this really a CSV?", binary=True)
+            offset += len(block)
+            yield block
+
+
 def org_register_utf8(path: Path, encoding: str | None = None) -> tuple[Path, str]:
     """The register as a UTF-8 file Polars can map: the file itself when it is UTF-8, else a
-    transcoded temporary copy (GB18030, or the declared encoding), decoded in chunks. A NUL byte
+    transcoded temporary copy (GB18030, or the declared encoding), decoded in blocks. A NUL byte
     anywhere, or rows in two encodings, are refused at their row."""
-    import codecs
     import tempfile
 
     path = Path(path)
-    block = 1 << 22
-    with open(path, "rb") as fh:
-        offset = 0
-        for chunk in iter(lambda: fh.read(block), b""):
-            if (nul := chunk.find(b"\x00")) >= 0:
-                raise _register_bytes_error(path, offset + nul, "binary content (a NUL byte) where text was expected",
-                                            hint="is this really a CSV?", binary=True)
-            offset += len(chunk)
     candidates = [encoding] if encoding else ["utf-8", "gb18030"]
     for enc in candidates:
         try:
-            decoder = codecs.getincrementaldecoder(enc)()
+            codecs.lookup(enc)
         except LookupError as exc:
             raise InputError(path, f"unknown encoding {enc!r}") from exc
-        offset, pending, cjk = 0, b"", False
-        try:
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(block), b""):
-                    pending = decoder.getstate()[0]
-                    text = decoder.decode(chunk)      # decoded whatever `cjk` already is
-                    cjk = cjk or bool(_CJK.search(text))
-                    offset += len(chunk)
-                pending = decoder.getstate()[0]
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            pos = max(0, offset + exc.start - len(pending))
+        bad = _first_undecodable(_register_blocks(path), enc)
+        if bad is not None:
+            pos, cjk = bad
             if encoding:
                 raise _register_bytes_error(path, pos, f"cannot be decoded as {enc}",
-                                            hint="declare the encoding the file is in, or leave --encoding out") from None
-            if enc == "utf-8" and (cjk or _mixed((pending + chunk)[:exc.start])):
+                                            hint="declare the encoding the file is in, or leave --encoding out")
+            if enc == "utf-8" and cjk:
                 raise _register_bytes_error(path, pos, "mixed encodings: the rows above are UTF-8, this one is not",
-                                            hint="save the whole file in one encoding") from None
+                                            hint="save the whole file in one encoding")
             if enc == candidates[-1]:
                 raise _register_bytes_error(path, pos, f"cannot be decoded as {' or '.join(candidates)}",
-                                            hint="save it as UTF-8, or declare its encoding") from None
+                                            hint="save it as UTF-8, or declare its encoding")
             continue
         if enc.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig"):
             return path, "utf-8"
         decoder = codecs.getincrementaldecoder(enc)()
-        with open(path, "rb") as src, tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as dst:
-            for chunk in iter(lambda: src.read(block), b""):
-                dst.write(decoder.decode(chunk).encode("utf-8"))
+        with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as dst:
+            for block in _register_blocks(path):
+                dst.write(decoder.decode(block).encode("utf-8"))
             dst.write(decoder.decode(b"", final=True).encode("utf-8"))
         return Path(dst.name), enc
-    raise InputError(path, f"cannot be decoded as {' or '.join(candidates)}",  # pragma: no cover
-                     hint="save it as UTF-8, or declare its encoding")
+    raise AssertionError("unreachable: the last candidate either decodes or raises")
 
 
 def _org_register_notes(path: Path) -> int:
@@ -1380,24 +1378,20 @@ def personal_columns(data: bytes, parser: str, *, name: str | None = None, encod
                      sheet: str | None = None) -> list[str]:
     """The headers of a register file (layout `parser`) that are personal or contact fields, as
     printed. Only the header rows are looked at; an empty list for the other layouts."""
-    if parser == "org_register":
-        lines = iter(data.split(b"\n", 64))      # a line break byte is never part of a GB18030 character
-        line = next((ln for ln in lines if not ln.lstrip(b"\xef\xbb\xbf").startswith(b"#")), b"")
-        text = None
-        for enc in ([encoding] if encoding else ["utf-8-sig", "gb18030"]):
-            try:
-                text = line.decode(enc).rstrip("\r")
-                break
-            except (UnicodeDecodeError, LookupError):
-                continue
-        if text is None:
-            return []
-        headers = next(csv.reader([text], delimiter="\t" if text.count("\t") > text.count(",") else ","), [])
-    elif parser == "ricf_tsv":
-        table = read_cells(data, name=name, encoding=encoding, sheet=sheet)
-        headers = [c for _, cells in table.rows[:2] for c in cells]
-    else:
+    if parser not in REGISTER_LAYOUTS:
         return []
+    if data.startswith(b"PK\x03\x04"):      # a workbook: its first two rows
+        headers = [c for _, cells in read_cells(data, name=name, sheet=sheet).rows[:2] for c in cells]
+    else:                                    # the header line (RICF: the first two), never the whole file
+        if parser == "org_register":
+            lines = [_header_line(data, skip_notes=True)[1]]
+        else:
+            lines = [ln.rstrip(b"\r\n") for ln in itertools.islice((ln for ln in io.BytesIO(data) if ln.strip()), 2)]
+        headers = []
+        for line in lines:   # a line break byte is never part of a GB18030 character
+            text = _decode_any(line, (encoding,) if encoding else None) or ""
+            sep = "\t" if text.count("\t") > text.count(",") else ","
+            headers += next(csv.reader([text], delimiter=sep), [])
     return list(dict.fromkeys(_norm_header(h) for h in headers if h and is_personal_header(h)))
 
 
