@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from flows import limits
 from ngobrief import lock, parse as parse_mod, pipeline
 from ngobrief.errors import NgobriefError
 
@@ -101,14 +102,15 @@ def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
 @contextmanager
 def holding_warehouse(warehouse: Path | None, wait: float):
     """Hold the warehouse's write lock for the whole run: a second run waits up to `wait` seconds,
-    then fails naming the run that holds it."""
+    then fails naming the run that holds it. On a server with the writer limit (flows/limits.py)
+    the run takes its one slot first, so writers on other workers and hosts queue in Prefect too."""
     from prefect.runtime import flow_run
 
     log = get_run_logger()
     what = f"flow run {flow_run.name} ({flow_run.id})"
-    with lock.warehouse_lock(warehouse, what=what, wait=wait,
-                             on_wait=lambda who: log.warning("waiting up to %g s for the warehouse: %s is writing it",
-                                                             wait, who)):
+    with limits.writer_slot(wait, log), lock.warehouse_lock(
+            warehouse, what=what, wait=wait,
+            on_wait=lambda who: log.warning("waiting up to %g s for the warehouse: %s is writing it", wait, who)):
         yield
 
 
