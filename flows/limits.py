@@ -50,11 +50,11 @@ def writer_slot(wait: float, log) -> Iterator[None]:
     from prefect.client.schemas.objects import ConcurrencyLeaseHolder
     from prefect.concurrency.sync import concurrency
     from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
-    from prefect.runtime import flow_run
+    from prefect.runtime import deployment, flow_run
 
     limit = _server_limit()
     if limit is None:
-        if flow_run.deployment_id:
+        if deployment.id:
             log.warning("the server has no active global concurrency limit %s (`make deploy` creates it): "
                         "only the warehouse's file lock keeps writers apart", WRITER_LIMIT)
         yield
