@@ -48,8 +48,8 @@ def writer_slot(wait: float, log) -> Iterator[None]:
     like a busy file lock. Without the limit on the server, only the file lock keeps writers apart:
     a deployed run says so, a local run (one machine, one lock file) stays quiet."""
     from prefect.client.schemas.objects import ConcurrencyLeaseHolder
+    from prefect.concurrency.asyncio import AcquireConcurrencySlotTimeoutError
     from prefect.concurrency.sync import concurrency
-    from prefect.concurrency._asyncio import AcquireConcurrencySlotTimeoutError
     from prefect.runtime import deployment, flow_run
 
     limit = _server_limit()

@@ -1,5 +1,5 @@
-"""The production profile, end to end: PostgreSQL started by `deploy/local_postgres.py` (as its own
-user, in a folder that user can reach), a Prefect server on it (loopback, free port), `make deploy`,
+"""The production profile, end to end: PostgreSQL started by `make postgres` (as its own user, in a
+folder that user can reach), `make prod-server` on it (loopback, free port), `make deploy`,
 two workers each with a limit, and six `brief-on-demand` plus two `annual-refresh` runs submitted at
 once. Every run completes, both workers take runs, and the writer limit's one slot is taken by each
 refresh in turn — read back from the server's own records. Everything started here is stopped and
@@ -7,7 +7,6 @@ removed. Without PostgreSQL the test fails in one line: `make test` installs it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -19,17 +18,18 @@ from pathlib import Path
 import pytest
 
 from flows.limits import WRITER_LIMIT
-from test_orchestration_server import ROOT, TERMINAL, Prefect, _free_port, _group_alive
+from test_orchestration_server import ROOT, TERMINAL, Prefect, _free_port, _group_alive, _listening
 
-LOCAL_POSTGRES = ROOT / "deploy" / "local_postgres.py"
 WORKERS = {"worker-a": 3, "worker-b": 3}  # name → limit: 8 runs, at most 3 at a time on each
 BRIEFS = [(2012, "en", None), (2012, "zh", None), (2013, "en", None), (2013, "zh", None),
           (2012, "en", ["foundation"]), (2013, "zh", ["social_association", "foundation"])]
 REFRESHES = [{"year": 2013, "langs": ["en"]}, {"year": 2012, "langs": ["zh"]}]
 
 
-def _postgres(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(LOCAL_POSTGRES), *args], capture_output=True, text=True, timeout=180)
+def _make(target: str, env: dict, *variables: str, **kw) -> subprocess.CompletedProcess:
+    """A make target of the project, as a user runs it (with this test's Python environment)."""
+    return subprocess.run(["make", "--no-print-directory", target, f"VENV={sys.prefix}", *variables], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300, **kw)
 
 
 def _time(stamp: str) -> datetime:
@@ -74,19 +74,24 @@ def production(tmp_path_factory):
     pg_dir = pg_home / "postgres"
     p = Production(tmp_path_factory.mktemp("prefect-production"))
     try:
-        started = _postgres("start", "--dir", str(pg_dir), "--port", str(_free_port()))
+        started = _make("postgres", p.env, f"PG_DIR={pg_dir}", f"PG_PORT={_free_port()}")
         if started.returncode != 0:
             pytest.fail("PostgreSQL could not be started (`make test` installs Debian's postgresql): "
                         + started.stderr.strip().replace("\n", " "), pytrace=False)
         url = (pg_dir / "url").read_text().strip()
+        # `make prod-server` with the URL in the environment, in its own process group.
         p.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = url
-        p.start("server", "server", "start", "--host", "127.0.0.1", "--port", str(p.port))
+        with open(p.tmp / "server.log", "w") as log:
+            p.procs["server"] = subprocess.Popen(
+                ["make", "--no-print-directory", "prod-server", f"VENV={sys.prefix}", f"PREFECT_PORT={p.port}"],
+                cwd=ROOT, env=p.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
         p.wait_healthy(timeout=180)
         p.pg_url, p.pg_dir = url, pg_dir
         yield p
     finally:
         p.stop_all()
-        stopped = _postgres("stop", "--dir", str(pg_dir))
+        stopped = _make("postgres-stop", p.env, f"PG_DIR={pg_dir}")
         shutil.rmtree(pg_home, ignore_errors=True)
     left = [name for name, proc in p.procs.items() if _group_alive(proc.pid)]
     assert not left, f"still running after the test: {left}"
@@ -111,11 +116,10 @@ def _pg_rows(url: str, sql: str) -> list:
 
 def test_workers_share_the_runs_and_writers_take_the_global_limit_in_turn(production):
     p = production
-    env = {**p.env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     for _ in range(2):  # twice: the limit (and the pool) are created once, whatever happens
-        deployed = subprocess.run(["make", "--no-print-directory", "deploy", f"VENV={sys.prefix}"], cwd=ROOT,
-                                  env=env, capture_output=True, text=True, timeout=300)
+        deployed = _make("deploy", p.env)
         assert deployed.returncode == 0, deployed.stdout[-3000:] + deployed.stderr[-3000:]
+    assert _listening(p.port) == {"0100007F"}  # `make prod-server` binds loopback unless PREFECT_HOST says otherwise
     limits = p.http.post("/v2/concurrency_limits/filter", json={}).json()
     [writer] = [lim for lim in limits if lim["name"] == WRITER_LIMIT]
     assert writer["limit"] == 1 and writer["active"] and writer["active_slots"] == 0
