@@ -60,6 +60,8 @@ def check_reachable(folder: Path, user: pwd.struct_passwd) -> None:
     """The cluster's user must be able to enter every folder above its own (pytest's and many home
     folders are closed to others): say which one is closed, instead of initdb's 'permission denied'."""
     for parent in reversed(folder.parents):
+        if not parent.exists():  # created by us, open to all (mode 755 under the usual umask)
+            break
         st = parent.stat()
         if st.st_uid == user.pw_uid:
             ok = st.st_mode & stat.S_IXUSR
@@ -92,8 +94,8 @@ def start(folder: Path, port: int) -> str:
     bins = bindir()
     user = account()
     folder = folder.absolute()
-    folder.mkdir(parents=True, exist_ok=True)
     check_reachable(folder, user)
+    folder.mkdir(parents=True, exist_ok=True)
     os.chown(folder, user.pw_uid, user.pw_gid)
     folder.chmod(0o700)
     data, sockets, log = folder / "data", folder / "run", folder / "postgres.log"

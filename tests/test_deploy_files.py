@@ -2,13 +2,17 @@
 machine): the Dockerfile parses and carries what the library reads and the packages the briefs need;
 deploy/prefect.docker.yaml parses as Prefect parses it, its job variables are the docker worker's,
 and its deployments are prefect.yaml's apart from the pool and where the code is. Neither the image
-nor a docker work pool was built or run here."""
+nor a docker work pool was built or run here. Also: `make postgres` names a folder its user cannot enter."""
 
 from __future__ import annotations
 
 import fnmatch
 import re
 import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -107,3 +111,22 @@ def test_docker_variant_deploys_the_same_flows_parameters_and_schedule_as_prefec
     plain = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     assert comparable(_variant()) == comparable(plain)
     assert _variant()["prefect-version"] == plain["prefect-version"]
+
+
+def test_local_postgres_names_a_folder_its_user_cannot_enter_and_creates_nothing():
+    # Not under pytest's temp base: that one is closed to other users already, and would be named.
+    base = Path(tempfile.mkdtemp(prefix="ngobrief-closed-"))
+    base.chmod(0o755)
+    closed = base / "closed"
+    closed.mkdir(mode=0o600)  # no one may enter: not the cluster's own user, whoever that is
+    try:
+        res = subprocess.run([sys.executable, str(ROOT / "deploy" / "local_postgres.py"), "start",
+                              "--dir", str(closed / "postgres"), "--port", "1"], capture_output=True, text=True,
+                             timeout=60)
+        assert res.returncode == 1
+        [line] = res.stderr.strip().splitlines()
+        assert f"cannot enter {closed} (mode drw-------)" in line
+        closed.chmod(0o700)
+        assert not any(closed.iterdir())
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
