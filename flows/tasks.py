@@ -103,15 +103,17 @@ def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
 def holding_warehouse(warehouse: Path | None, wait: float):
     """Hold the warehouse's write lock for the whole run: a second run waits up to `wait` seconds,
     then fails naming the run that holds it. On a server with the writer limit (flows/limits.py)
-    the run takes its one slot first, so writers on other workers and hosts queue in Prefect too."""
+    the run then takes its one slot, so that writers on other hosts queue too. The lock comes first,
+    as in `ngobrief run` (it takes the lock before Prefect starts): the two never wait for each other."""
     from prefect.runtime import flow_run
 
     log = get_run_logger()
     what = f"flow run {flow_run.name} ({flow_run.id})"
-    with limits.writer_slot(wait, log), lock.warehouse_lock(
-            warehouse, what=what, wait=wait,
-            on_wait=lambda who: log.warning("waiting up to %g s for the warehouse: %s is writing it", wait, who)):
-        yield
+    with lock.warehouse_lock(warehouse, what=what, wait=wait,
+                             on_wait=lambda who: log.warning("waiting up to %g s for the warehouse: %s is writing it",
+                                                             wait, who)):
+        with limits.writer_slot(wait, log):
+            yield
 
 
 def rename_run(name: str) -> None:
