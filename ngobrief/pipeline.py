@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, lock, metrics, parse, pull, render, validate, warehouse
+from . import brief, config, lock, metrics, parse, pull, validate, warehouse
 from .errors import NgobriefError, OutputError, os_error_message
 
 
@@ -239,11 +239,11 @@ def brief_path(year: int, lang: str, types: list[str] | None = None) -> Path:
 
 def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
                  out: Path | None = None, types: list[str] | None = None,
-                 compare_to: int | None = None) -> render.Brief:
+                 compare_to: int | None = None) -> brief.Brief:
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
-            return render.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+            return brief.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
         finally:
             con.close()
 

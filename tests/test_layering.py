@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 MODULES = ["ngobrief.cli", "ngobrief.pull", "ngobrief.parse", "ngobrief.warehouse", "ngobrief.validate",
-           "ngobrief.metrics", "ngobrief.render", "ngobrief.pipeline", "ngobrief.inspect"]
+           "ngobrief.metrics", "ngobrief.brief", "ngobrief.pipeline", "ngobrief.inspect"]
 
 
 def test_library_imports_neither_prefect_nor_gx():
