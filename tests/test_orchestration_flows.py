@@ -189,3 +189,20 @@ def test_pull_retries_a_transient_failure_but_not_a_bad_snapshot(monkeypatch, fa
 
     state = pull_only(return_state=True)
     assert len(calls) == attempts and state.is_completed() == completed
+
+
+def test_brief_on_demand_refuses_every_year_when_a_check_without_a_year_fails(warehouse_copy, outputs):
+    # a survey row has no year: the same rule as `ngobrief run` (validate.blocks) blocks every year
+    con = warehouse.connect(warehouse_copy)
+    try:
+        con.execute("""INSERT INTO audit.validation_results (run_id, run_at, suite, expectation, severity, success,
+                              description, observed_value, unexpected_rows, data_fingerprint)
+                       SELECT run_id, run_at, 'staging_survey_priorities', 'expect_x', 'error', false,
+                              'survey percentages lie between 0 and 100', '1',
+                              '[{"rank": 3, "sector_en": "education"}]', data_fingerprint
+                       FROM audit.validation_results LIMIT 1""")
+    finally:
+        con.close()
+    with pytest.raises(PublishingBlocked, match="no brief for 2012.*survey percentages"):
+        brief_on_demand(year=2012, lang="en", warehouse=warehouse_copy)
+    assert not (outputs / "briefs" / "ngobrief-2012-en.pdf").exists()

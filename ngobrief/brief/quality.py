@@ -20,9 +20,12 @@ def build(ed: Edition) -> dict:
     findings, elsewhere = [], 0
     for f in validate.latest_findings(ed.con):
         failing = json.loads(f["unexpected_rows"] or "[]")
+        # the edition's rows (validate.rows_about: its year's and those naming no year, which concern
+        # every edition) about the types it covers
+        shown = validate.rows_about(failing, year)
         here = [(r, e) for r, e in zip(failing, f["explanations"])
-                if str(r.get("year")) == str(year) and r.get("org_type", types[0]) in types]
-        if failing and not here:
+                if r in shown and r.get("org_type", types[0]) in types]
+        if failing and (not validate.concerns(failing, year) or not here):
             elsewhere += 1      # a finding about other years or types only: kept in the warehouse
             continue
         findings.append({"severity": text["severity"].get(f["severity"], f["severity"]),
@@ -109,7 +112,9 @@ def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt
                 v = fmt.pct(v) if k.endswith("_pct") else fmt.number(v)
             values.append(say(text["quality"]["field"], label=text["finding_fields"][k], value=v))
         body = text["value_sep"].join(values)
-    return {"text": text["quality"]["where_sep"].join(where) + (text["colon"] + body if body else ""),
+    # a row that names no year, type or measure (a survey row) is its values alone, without a colon
+    said = text["quality"]["where_sep"].join(where) + (text["colon"] + body if body and where else body or "")
+    return {"text": said,
             "cites": cite(*[i.strip() for i in ids if i and i.strip()])}
 
 
