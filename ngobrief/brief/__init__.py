@@ -82,7 +82,7 @@ def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
 def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
                  types: list[str] | None = None, compare_to: int | None = None) -> Brief:
     """Write one brief (to `out`, else where brief_path names it) and record it."""
-    out = Path(out) if out else brief_path(year, lang)
+    out = Path(out) if out else brief_path(year, lang, types)
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
     chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
