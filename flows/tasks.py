@@ -75,7 +75,7 @@ def compute(warehouse: Path | None, year):
 
 @task(name="render", cache_policy=NO_CACHE, task_run_name="render-{year}-{lang}")
 def render(year: int, lang: str, warehouse: Path | None, types: list[str] | None = None):
-    return pipeline.render_stage(year, lang, warehouse, out=pipeline.brief_path(year, lang, types), types=types)
+    return pipeline.render_stage(year, lang, warehouse, types=types)   # named by brief.brief_path
 
 
 def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
