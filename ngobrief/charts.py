@@ -67,8 +67,12 @@ def _r(v: float) -> str:
 # top, the tick labels its left edge); its steps share every coordinate.
 def line_chart(series: list[Series], *, first_year: int, last_year: int, value_label: Callable[[float], str],
                font_family: str, title: str, other_period_label: str, width: float = 640,
-               height: float = 230) -> str:
-    """A line chart of counts by year as an SVG document (a string)."""
+               height: float = 230, y_title: str = "", gap_label: str = "", join: bool = True,
+               point_label: Callable[[float], str] | None = None) -> str:
+    """A chart of figures by year as an SVG document (a string): lines joining consecutive year ends
+    (`join`), or dots alone, each printed with `point_label` when given. Years inside the range with
+    no year-end figure in any series are shaded and labelled `gap_label`; markers that would cover
+    one another (same date, values a few points apart) are set side by side."""
     series = [s for s in series if s.points]
     size = 10.5
     legend = []
@@ -85,7 +89,7 @@ def line_chart(series: list[Series], *, first_year: int, last_year: int, value_l
                        "hollow": hollow, "tx": _r(x_cursor + 4 + 22), "lx2": _r(x_cursor + 4 + 16),
                        "mx": _r(x_cursor + 4 + 8)})
         x_cursor += w
-    top_pad = 32 + legend_rows * 16
+    top_pad = 32 + legend_rows * 16 + (14 if y_title else 0)
     values = [p.value for s in series for p in s.points]
     ticks = nice_ticks(max(values) if values else 1)
     tick_labels = [value_label(t) for t in ticks]
@@ -106,6 +110,14 @@ def line_chart(series: list[Series], *, first_year: int, last_year: int, value_l
     x_ticks = [{"x": _r(sx(y)), "label": str(y)} for y in range(first_year, last_year + 1)
                if (last_year - y) % every == 0]
     y_ticks = [{"y": _r(sy(t)), "label": lab} for t, lab in zip(ticks, tick_labels)]
+    offsets = _dodge(series, lambda p: sx(_x(p.when)), lambda p: sy(p.value))
+    labels = _point_labels(series, point_label, lambda p: sx(_x(p.when)), lambda p: sy(p.value), offsets) \
+        if point_label else {}
+    # a year with any figure (even a quarterly one, drawn hollow) is not a gap
+    observed = {p.when.year for s in series for p in s.points}
+    gaps = [{"x": _r(sx(y - 0.5)), "w": _r(sx(y + 0.5) - sx(y - 0.5)), "cx": _r(sx(y)),
+             "cy": _r(top_pad + plot_h / 2)}
+            for y in range(first_year, last_year + 1) if y not in observed] if gap_label else []
     drawn = []
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
@@ -117,15 +129,64 @@ def line_chart(series: list[Series], *, first_year: int, last_year: int, value_l
             else:
                 runs.append([p])
         paths = [" ".join(("M" if j == 0 else "L") + f"{_r(sx(_x(p.when)))} {_r(sy(p.value))}"
-                          for j, p in enumerate(run)) for run in runs if len(run) > 1]
-        markers = [{"x": _r(sx(_x(p.when))), "y": _r(sy(p.value)), "hollow": not p.year_end}
+                          for j, p in enumerate(run)) for run in runs if len(run) > 1] if join else []
+        markers = [{"x": _r(sx(_x(p.when)) + offsets.get((i, id(p)), 0)), "y": _r(sy(p.value)),
+                    "hollow": not p.year_end, "label": labels.get((i, id(p)))}
                    for p in sorted(s.points, key=lambda p: p.when)]
         drawn.append({"key": s.key, "label": s.label, "colour": colour, "paths": paths, "markers": markers})
     env = Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     return env.get_template("charts/line.svg.j2").render(
         width=_r(width), height=_r(height), font_family=font_family, font_size=_r(size), title=title,
-        legend=legend, x_ticks=x_ticks, y_ticks=y_ticks, series=drawn,
+        legend=legend, x_ticks=x_ticks, y_ticks=y_ticks, series=drawn, y_title=y_title, join=join,
+        y_title_y=_r(top_pad - 8), gaps=gaps, gap_label=gap_label, gap_size=_r(size * 0.85),
         plot={"left": _r(left), "right": _r(width - right), "top": _r(top_pad), "bottom": _r(top_pad + plot_h),
-              "tick": _r(top_pad + plot_h + 3)},
+              "tick": _r(top_pad + plot_h + 3), "height": _r(plot_h)},
         x_label_y=_r(top_pad + plot_h + 16))
+
+
+# Markers closer than this (in the chart's units) at the same date are set side by side.
+MARKER_CLEARANCE = 6.0
+# Printed labels of dots at one date are kept at least this far apart vertically.
+LABEL_SPACING = 10.0
+
+
+def _dodge(series: list[Series], fx, fy) -> dict[tuple, float]:
+    """Horizontal offsets for markers that would hide one another: at one date, markers whose heights
+    are within MARKER_CLEARANCE are spread side by side around that date."""
+    by_date: dict[dt.date, list[tuple]] = {}
+    for i, s in enumerate(series):
+        for p in s.points:
+            by_date.setdefault(p.when, []).append((fy(p), i, p))
+    offsets = {}
+    for stack in by_date.values():
+        stack.sort(key=lambda t: t[0])
+        cluster: list[tuple] = []
+        for item in stack + [None]:
+            if item is not None and cluster and item[0] - cluster[-1][0] < MARKER_CLEARANCE:
+                cluster.append(item)
+                continue
+            if len(cluster) > 1:
+                for k, (_, i, p) in enumerate(cluster):
+                    offsets[(i, id(p))] = (k - (len(cluster) - 1) / 2) * MARKER_CLEARANCE * 1.2
+            cluster = [item] if item is not None else []
+    return offsets
+
+
+def _point_labels(series: list[Series], point_label, fx, fy, offsets) -> dict[tuple, dict]:
+    """Each dot's printed value, right of the dot; labels at one date are pushed apart vertically so
+    none covers another."""
+    by_date: dict[dt.date, list[tuple]] = {}
+    for i, s in enumerate(series):
+        for p in s.points:
+            by_date.setdefault(p.when, []).append((fy(p), i, p))
+    labels = {}
+    for stack in by_date.values():
+        stack.sort(key=lambda t: -t[0])           # from the bottom up
+        floor = None
+        for y, i, p in stack:
+            ly = y + 3.5 if floor is None else min(y + 3.5, floor - LABEL_SPACING)
+            floor = ly
+            labels[(i, id(p))] = {"x": _r(fx(p) + offsets.get((i, id(p)), 0) + 5), "y": _r(ly),
+                                  "text": point_label(p.value)}
+    return labels

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import config
-from . import context, cover, foundations, key_figures, participation, quality, register, sources, trends
+from . import context, cover, foundations, key_figures, messages, participation, quality, register, sources, trends
 from .edition import Edition, open_edition
 from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
 from .format import LANGS, Citations, Formatter, RenderError, content, say
@@ -27,7 +27,7 @@ from .pdf import CHART_SCHEME, LocalOnlyFetcher, guard_out, protected_folders, w
 from .quality import _description
 
 # The section registry: each module has KEY and build(edition) -> the context entries it fills.
-SECTIONS = (cover, key_figures, participation, trends, foundations, register, context, quality, sources)
+SECTIONS = (cover, messages, key_figures, participation, trends, foundations, register, context, quality, sources)
 
 __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
            "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "guard_out",

@@ -21,4 +21,6 @@ def build(ed: Edition) -> dict:
         "as_of": say(text["cover"]["as_of"], date=fmt.date(max(as_of_dates))),
         "generated": say(text["cover"]["generated"], date=fmt.date(ed.loaded_at)),
         "types": [ed.label[t] for t in covered],
+        "citation": say(text["citation"]["text"], year=ed.year, as_of=fmt.date(max(as_of_dates)),
+                        loaded=fmt.date(ed.loaded_at)),
     }}

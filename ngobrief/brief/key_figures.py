@@ -6,13 +6,14 @@ from __future__ import annotations
 from .. import metrics
 from .edition import Edition
 from .figures import registered_trends
+from .messages import headline_row
 from .format import digits, say
 
 KEY = "key"
 
 
 def build(ed: Edition) -> dict:
-    headline = next((r for r in ed.rows if r["org_type"] == "all"), ed.rows[0])
+    headline = headline_row(ed)
     total_type = "all" if "all" in ed.types else headline["org_type"]
     total = next((t for t in registered_trends(ed.con, ed.year, [total_type], since=ed.compare_to)
                   if t["year"] == ed.year), None)
@@ -51,11 +52,10 @@ def _direction(after, before) -> str:
 
 def _narrative(ed: Edition, headline: dict, total_type: str, change: dict | None) -> list[str]:
     text, fmt, label, year = ed.text, ed.fmt, ed.label, ed.year
-    narrative = [say(text["narrative"]["headline"], type=label[headline["org_type"]],
-                     engaged=fmt.count(headline["engaged_international"]),
-                     registered=fmt.count(headline["registered"], headline["registered_half_unit"]),
-                     pct=fmt.pct(headline["participation_pct"]), date=fmt.date(headline["as_of"]))]
-    if change:
+    # the headline ratio and the register's change open page 1 as key messages (messages.py); the
+    # narrative adds only what they leave out: a change since --compare-to, and flagged published ratios
+    narrative = []
+    if change and ed.compare_to is not None:
         narrative.append(say(text["narrative"]["change"][_direction(change["change"], 0)], type=label[total_type],
                              before=fmt.count(change["previous_registered"], change["previous_half_unit"]),
                              after=fmt.count(change["registered"], change["half_unit"]),
@@ -66,13 +66,6 @@ def _narrative(ed: Edition, headline: dict, total_type: str, change: dict | None
         narrative.append(say(text["narrative"]["no_compare"], type=label[total_type], since=ed.compare_to))
     if ed.compare_to is not None:
         narrative += _engaged_since(ed, headline)
-    by_type = [r for r in ed.rows if r["org_type"] != "all" and r["as_of"] == headline["as_of"]]
-    if len(by_type) > 1:
-        low = min(by_type, key=lambda r: r["participation_pct"])
-        high = max(by_type, key=lambda r: r["participation_pct"])
-        narrative.append(say(text["narrative"]["range"], low=fmt.pct(low["participation_pct"]),
-                             low_type=label[low["org_type"]], high=fmt.pct(high["participation_pct"]),
-                             high_type=label[high["org_type"]]))
     for r in ed.rows:
         if r["published_disagrees"]:
             narrative.append(say(text["narrative"]["disagrees"], type=label[r["org_type"]],

@@ -6,26 +6,29 @@ from __future__ import annotations
 import json
 import re
 
-from .. import validate
+from .. import metrics, validate
 from .edition import Edition
 from .figures import source_disagreements
 from .format import say
 
 KEY = "quality"
+# The foundation types whose public / non-public split the foundations section borrows from the nearest year.
+FOUNDATION_SPLIT = ("foundation_public", "foundation_nonpublic")
 DISPUTED_MEASURES = ["registered", "engaged_international", "published_share_pct"]
 
 
 def build(ed: Edition) -> dict:
     text, fmt, cite, year, types = ed.text, ed.fmt, ed.cite, ed.year, ed.types
     findings, elsewhere = [], 0
+    printed = printed_years(ed)
     for f in validate.latest_findings(ed.con):
         failing = json.loads(f["unexpected_rows"] or "[]")
-        # the edition's rows (validate.rows_about: its year's and those naming no year, which concern
-        # every edition) about the types it covers
-        shown = validate.rows_about(failing, year)
+        # the rows about figures the edition prints (its year's, every earlier year's, which its charts
+        # and tables show, the year its foundations section borrows, and rows naming no year) and the
+        # types it covers: a flag goes with its figure into every edition that prints it
         here = [(r, e) for r, e in zip(failing, f["explanations"])
-                if r in shown and r.get("org_type", types[0]) in types]
-        if failing and (not validate.concerns(failing, year) or not here):
+                if (r.get("year") is None or int(r["year"]) in printed) and r.get("org_type", types[0]) in types]
+        if failing and not here:
             elsewhere += 1      # a finding about other years or types only: kept in the warehouse
             continue
         findings.append({"severity": text["severity"].get(f["severity"], f["severity"]),
@@ -34,6 +37,16 @@ def build(ed: Edition) -> dict:
                          "rows": [_finding_row(f["suite"], r, e, text, fmt, cite) for r, e in here]})
     disputes = [_dispute(ed, d) for d in source_disagreements(ed.con, year, DISPUTED_MEASURES, types)]
     return {"quality": {"findings": findings, "other_years": elsewhere, "disputes": disputes}}
+
+
+def printed_years(ed: Edition) -> set[int]:
+    """Years whose figures the edition prints: every year up to its own (trend charts, growth table,
+    long view) and the year of the public / non-public foundation split it borrows when its own year
+    has none (metrics.nearest_participation_year, as the foundations section reads it)."""
+    years = set(range(min(ed.year, *(int(y) for y in metrics.registered(ed.con)["year"])), ed.year + 1))
+    split = [t for t in FOUNDATION_SPLIT if t in ed.types]
+    near = metrics.nearest_participation_year(ed.con, ed.year, split) if split else None
+    return years | ({near} if near is not None else set())
 
 
 def _dispute(ed: Edition, d: dict) -> dict:

@@ -18,6 +18,8 @@ FOUNDATION_TYPES = ("foundation", "foundation_public", "foundation_nonpublic")
 # Chart height in the charts' own units (they are 640 wide): low enough that both charts and the growth
 # table share a page.
 CHART_HEIGHT = 185
+# The ratio chart prints a value beside every dot: taller, so the labels of one year have room.
+RATIO_CHART_HEIGHT = 215
 
 
 def build(ed: Edition) -> dict:
@@ -25,7 +27,7 @@ def build(ed: Edition) -> dict:
     if reg.filter(pl.col("period") == "year_end").height == 0:
         return {"trends": {"charts": [], "growth": [], "narrative": []}}
     first_year = int(reg["year"].min())
-    drawn = _charts(ed, reg, first_year)
+    drawn = _ratio_chart(ed) + _charts(ed, reg, first_year)
     growth = _growth(ed)
     narrative = _long_view(ed)
     missing = metrics.years_without_registered(ed.con, first_year, ed.year, ed.types)
@@ -53,9 +55,11 @@ def _charts(ed: Edition, reg: pl.DataFrame, first_year: int) -> list[dict]:
                 charts.Point(p["as_of"], p["registered"], p["period"] == "year_end") for p in pts]))
         svg = charts.line_chart(series, first_year=first_year, last_year=ed.year, value_label=fmt.axis,
                                 font_family=text["font_family"], title=title,
-                                other_period_label=text["trends"]["other_period"], height=CHART_HEIGHT)
+                                other_period_label=text["trends"]["other_period"], height=CHART_HEIGHT,
+                                y_title=text["trends"]["y_registered"], gap_label=text["gap"])
         others = frame.filter(pl.col("period") != "year_end").to_dicts()
         drawn.append({"name": name, "svg": svg, "title": title, "cites": ed.cite(*frame["source_id"].to_list()),
+                      "source": _source_line(ed, frame["source_id"].to_list()),
                       "alt": say(text["trends"]["alt"], title=title, first=first_year, last=ed.year,
                                  types=", ".join(text["org_types"][t] for t in chart_types
                                                  if t in set(frame["org_type"]))),
@@ -78,6 +82,8 @@ def _growth(ed: Edition) -> list[dict]:
                                                                         g["previous_half_unit"]),
                             year=g["previous_year"]) if g["previous_year"] else text["gap"],
             "change": fmt.change_pct(g["change_pct"]) if g["change_pct"] is not None else text["gap"],
+            # a change between counts of two different sources is footnoted, never passed off as growth
+            "mixed": bool(g["sources_differ"]),
             "cagr": fmt.change_pct(g["cagr_pct"]) if g["cagr_pct"] is not None else text["gap"],
             "share": fmt.pct(g["share_of_total_pct"], 1) if g["share_of_total_pct"] is not None else "",
             "cites": ed.cite(g["source_id"], g["previous_source_id"],
@@ -102,5 +108,39 @@ def _long_view(ed: Edition) -> list[dict]:
                        after=fmt.count(g["registered"], g["half_unit"]), since=g["previous_year"], year=g["year"],
                        pct=fmt.change_pct(g["change_pct"]).lstrip("+-"),
                        cagr=fmt.change_pct(g["cagr_pct"]).lstrip("+-"))
+        if g["sources_differ"]:
+            sentence += text["trends"]["mixed_sentence"]
         narrative.append({"text": sentence, "cites": ed.cite(g["previous_source_id"], g["source_id"])})
     return narrative
+
+
+def _source_line(ed: Edition, source_ids: list[str]) -> str:
+    """The chart's source line: publisher and title of every source it draws from, numbered as cited."""
+    return say(ed.text["trends"]["source"], sources=ed.note(*dict.fromkeys(source_ids)))
+
+
+def _ratio_chart(ed: Edition) -> list[dict]:
+    """The participation ratio by type and year up to the edition year (marts.participation): dots
+    printed with their value, never joined (the definitions differ between sources and years)."""
+    text, fmt = ed.text, ed.fmt
+    rows = metrics.participation(ed.con, None, ed.types).filter(
+        pl.col("participation_pct").is_not_null() & (pl.col("year") <= ed.year))
+    if rows.height == 0:
+        return []
+    series = [charts.Series(t, text["org_types"][t], [
+        charts.Point(r["as_of"], r["participation_pct"], r["period"] == "year_end")
+        for r in rows.filter(pl.col("org_type") == t).to_dicts()]) for t in ed.types]
+    title = text["trends"]["chart_ratio"]
+    first = int(rows["year"].min())       # from the first year with a ratio: earlier years hold none
+    svg = charts.line_chart(series, first_year=first, last_year=ed.year,
+                            value_label=lambda v: fmt.number(v) + text["percent_sign"],
+                            font_family=text["font_family"], title=title,
+                            other_period_label=text["trends"]["other_period_ratio"], height=RATIO_CHART_HEIGHT,
+                            y_title=text["trends"]["y_ratio"], gap_label=text["gap"], join=False,
+                            point_label=fmt.pct)
+    sources = [i for ids in rows["source_ids"].to_list() for i in ids]
+    return [{"name": "participation-ratio", "svg": svg, "title": title, "cites": ed.cite(*sources),
+             "source": _source_line(ed, sources),
+             "alt": say(text["trends"]["alt"], title=title, first=first, last=ed.year,
+                        types=", ".join(text["org_types"][t] for t in ed.types if t in set(rows["org_type"]))),
+             "others": ""}]

@@ -34,7 +34,8 @@ chosen AS (
 )
 SELECT
     c.year, c.period, c.as_of, c.measure, c.org_type,
-    c.value, c.as_published, c.half_unit, c.unit, c.source_id, c.note,
+    c.value, c.as_published, marts.printed_half_unit(c.value, c.half_unit, c.unit) AS half_unit, c.unit,
+    c.source_id, c.note,
     a.n_sources, a.all_source_ids,
     c.snapshot_id, c.source_row,
     c.definition_id, c.source_column

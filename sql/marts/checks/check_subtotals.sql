@@ -13,8 +13,9 @@
 -- summed: adds_up is NULL there.
 --
 -- Tolerance comes from the printed precision only: a whole count printed to the unit (3,029) is
--- exact (tolerance 0); a rounded figure (49.9万) lies within ± half a unit of its last printed digit
--- (half_unit, 500 for 49.9万); the tolerance is the sum of those half units over the total and its parts.
+-- exact (tolerance 0); a rounded figure (49.9万, or 702,000 printed in full: marts.printed_half_unit)
+-- lies within ± half a unit of its last significant printed digit (500 for both); the tolerance is the
+-- sum of those half units over the total and its parts, the same on either basis.
 --
 -- Each breakdown is checked twice: within each single source (does one publication add up?), and on
 -- the chosen figures of marts.figures when those come from more than one source (do the figures a
@@ -33,7 +34,7 @@ WITH composition AS (
 ),
 single_source AS (
     SELECT 'single_source' AS basis, source_id AS grouping, year, period, as_of, measure, org_type,
-           value, as_published, half_unit, unit, source_id
+           value, as_published, marts.printed_half_unit(value, half_unit, unit) AS half_unit, unit, source_id
     FROM staging.observations
 ),
 chosen AS (
