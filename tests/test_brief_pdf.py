@@ -36,9 +36,9 @@ def test_outline_has_a_bookmark_per_section(pdfs):
         return [o.title for o in reader.outline if not isinstance(o, list)]
 
     assert titles(PdfReader(pdfs["en"].path)) == [
-        "Key figures", "Participation by type", "Registered organizations over time", "Foundations",
+        "Key messages", "Key figures", "Participation by type", "Registered organizations over time", "Foundations",
         "Context", "Data quality", "Sources and method"]
-    assert titles(PdfReader(pdfs["zh"].path)) == ["关键数据", "分类型参与情况", "登记组织数量变化", "基金会", "背景",
+    assert titles(PdfReader(pdfs["zh"].path)) == ["要点", "关键数据", "分类型参与情况", "登记组织数量变化", "基金会", "背景",
                                                   "数据质量", "来源与方法"]
 
 

@@ -29,7 +29,7 @@ def test_english_brief_shows_2012_figures(briefs):
 
 def test_english_brief_narrates_change_from_the_numbers(briefs):
     text = " ".join(_text(briefs[2012, "en"]).split())
-    assert "rose from 446,000 at the end of 2010 to 499,000 at the end of 2012" in text
+    assert "rose 11.9%, from 446,000 at the end of 2010 to 499,000 at the end of 2012" in text
     assert "does not follow from the published counts" in text  # the 2012 private non-enterprise ratio
 
 

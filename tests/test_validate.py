@@ -75,9 +75,13 @@ def test_2020_q3_total_is_4000_more_than_its_types(con):
     assert "exceeds its parts by 4,000" in r["finding"]
 
 
-def test_2016_types_exceed_the_printed_total_by_559(con):
-    r = _subtotal(con, 2016, "year_end", "registered", "all", source="gov-cn-2017-mca-2016")
-    assert (r["total"], r["parts_sum"], r["difference"], r["adds_up"]) == (702000, 702559, -559, False)
+def test_2016_types_exceed_the_printed_total_by_559_within_rounding(con):
+    """702,000, 336,000 and 361,000 are 70.2万, 33.6万 and 36.1万 printed in full: each is known to ± 500,
+    so the 559 gap is within the 1,500 their rounding allows, on either basis (one tolerance)."""
+    for basis, source in (("single_source", "gov-cn-2017-mca-2016"), ("chosen_figures", None)):
+        r = _subtotal(con, 2016, "year_end", "registered", "all", basis=basis, source=source)
+        assert (r["total"], r["parts_sum"], r["difference"], r["tolerance"], r["adds_up"]) == (
+            702000, 702559, -559, 1500, True)
 
 
 def test_2013_foundation_count_leaves_18_outside_the_printed_subtypes(con):
@@ -96,8 +100,6 @@ def test_subtotal_warnings_name_every_real_mismatch(con):
     assert sorted((r["year"], r["period"], r["org_type"], r["basis"], r["difference"]) for r in rows) == [
         (2011, "year_end", "foundation", "chosen_figures", 77),
         (2013, "as_of", "foundation", "single_source", 18),
-        (2016, "year_end", "all", "chosen_figures", -559),
-        (2016, "year_end", "all", "single_source", -559),
         (2020, "Q3", "all", "single_source", 4000),
     ]
 
@@ -141,7 +143,7 @@ def test_latest_findings_for_one_year_keep_only_that_years_rows(con):
     assert [(f["suite"], f["severity"]) for f in y2012] == [("marts_check_published_shares", "warning")]
     y2016 = {f["suite"]: json.loads(f["unexpected_rows"]) for f in validate.latest_findings(con, 2016)}
     assert {r["year"] for rows in y2016.values() for r in rows} == {2016}
-    assert set(y2016) >= {"marts_check_subtotals", "marts_check_year_on_year"}
+    assert set(y2016) >= {"marts_check_year_on_year"}
     everything = validate.latest_findings(con)
     assert set(everything[0]) >= {"suite", "expectation", "severity", "description", "observed_value", "unexpected_rows"}
     share = next(f for f in y2012 if f["suite"] == "marts_check_published_shares")

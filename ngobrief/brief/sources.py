@@ -19,6 +19,8 @@ def build(ed: Edition) -> dict:
         s = by_id.get(sid, {"source_id": sid, "publisher": sid, "title": "", "url": None, "published": "",
                             "kind": ""})
         source_list.append({"n": i + 1, **s, "link": link_target(s["url"]),
+                            # a reprint or mirror is labelled as one: it is not the publisher's page
+                            "url_label": text["url_labels"].get(s["kind"], "") if s["url"] else "",
                             "line": say(text["source_line"], publisher=s["publisher"], title=s["title"],
                                         published=s["published"],
                                         kind=text["source_kinds"].get(s["kind"], s["kind"]))})
