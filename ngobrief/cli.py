@@ -130,14 +130,16 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
 
 
 @app.command()
-def validate(warehouse: Optional[Path] = WarehouseOpt):
+def validate(warehouse: Optional[Path] = WarehouseOpt,
+             again: bool = typer.Option(False, "--again", help="Run the suites even when nothing they depend on has changed since the last run.")):
     """Run the expectation suites on the warehouse; exit 1 if any error-level check fails."""
     from . import validate as validate_mod
 
-    run_ = pipeline.validate_stage(warehouse)
+    run_ = pipeline.validate_stage(warehouse, reuse=not again)
     for line in validate_mod.summary_lines(run_):
         typer.echo(line)
     typer.echo(f"\nreport: {run_.report_path}")
+    typer.echo(run_.inputs_note)
     typer.echo(f"run {run_.run_id}: {len(run_.errors)} error(s), {len(run_.warnings)} warning(s); "
                f"{validate_mod.verdict(run_)}")
     raise typer.Exit(1 if run_.errors else 0)
