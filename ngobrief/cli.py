@@ -73,8 +73,16 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
             f"waiting up to {wait:g} s for the warehouse: {who} is writing it", err=True)):
         os.environ.setdefault("DO_NOT_TRACK", "1")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows import server as prefect_server
+
+        # A running server (PREFECT_API_URL, or `make server`'s) is used; else a temporary one
+        # starts now and comes up while this process imports Prefect and the flows.
+        server = prefect_server.choose()
         from flows.annual_refresh import annual_refresh
 
+        if server.process:
+            prefect_server.wait_until_up(server)
+        typer.echo(server.note)
         _quiet_traces_of_user_errors()
         result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
                                 lock_timeout=wait)
