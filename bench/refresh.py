@@ -177,12 +177,14 @@ def main() -> dict:
         for x in s:
             names += [n for n in x["stages"] if n not in names]
         stage_med = {n: harness.median([x["stages"].get(n, 0.0) for x in s]) for n in names}
-        sums = [sum(x["stages"].values()) for x in s]
+        sums = [sum(x["stages"].values()) for x in s if x["stages"]]
         result["variants"][v] = {
             "total_s": harness.median([x["wall_s"] for x in s]),
             "stages_s": stage_med,
             "sum_of_stages_s": harness.median(sums),
-            "overhead": harness.median([x["wall_s"] / sum(x["stages"].values()) for x in s]),
+            # a run whose task records could not be read (none in its PREFECT_HOME) counts in total_s only
+            "overhead": harness.median([x["wall_s"] / sum(x["stages"].values()) for x in s if x["stages"]]),
+            "runs_without_stage_times": sum(not x["stages"] for x in s),
             "peak_rss_mb": harness.median([x["peak_rss_mb"] for x in s]),
             # Prefect's own record of the flow run: the rest of the wall time is start-up and shut-down
             "flow_run_s": harness.median([x["flow_run_s"] for x in s]) if "flow_run_s" in s[0] else None,
