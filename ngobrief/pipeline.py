@@ -138,10 +138,12 @@ def validate_stage(warehouse_path: Path | None = None, *, reuse: bool = True,
         con = warehouse.connect(warehouse_path)
         try:
             warehouse.create(con)  # the check views and audit tables as sql/ defines them now
-            inputs = validation_inputs.parts(con, today=today)
-            run = validation_inputs.reusable_run(con, inputs) if reuse else None
+            run, inputs = validation_inputs.reusable_run(con, today=today) if reuse else (None, None)
             if run is None:
                 run = validate.run_suites(con, today=today)
+                # the checked rows' fingerprints as the run took them (under this lock: the same rows)
+                inputs = {**validation_inputs.parts(con, today=today, tables=False),
+                          **validation_inputs.table_parts(run)}
                 run.inputs_note = validation_inputs.rerun_note(validation_inputs.changed(con, inputs))
                 validate.store(con, run)
                 validation_inputs.record(con, run, inputs)

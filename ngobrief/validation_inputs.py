@@ -24,22 +24,30 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parts(con, *, today: dt.date) -> dict[str, str]:
+def parts(con, *, today: dt.date, tables: bool = True) -> dict[str, str]:
     """Each input of a validation run and its sha256 (a checked table absent from the warehouse is
-    'absent': the suite is skipped, and would run once the table is there)."""
+    'absent': the suite is skipped, and would run once the table is there). Without `tables`, only
+    the parts that cost nothing to read: the checked rows are the costly part (a view over a
+    national register is computed to fingerprint it)."""
     out = {"code": _sha((inspect.getsource(validate) + metadata.version("great_expectations")).encode("utf-8"))}
     dated = False
     for path in validate.suite_files():
         text = path.read_bytes()
         out[f"suite:{path.name}"] = _sha(text)
         table = validate.read_suite(path)["meta"]["table"]
-        out[f"table:{table}"] = validate.fingerprint(con, table) if validate.table_exists(con, table) else "absent"
+        if tables:
+            out[f"table:{table}"] = validate.fingerprint(con, table) if validate.table_exists(con, table) else "absent"
         dated = dated or DATE_DEPENDENT.encode() in text
     for path in sorted((config.SQL_DIR / "marts" / "checks").glob("*.sql")):
         out[f"check_sql:{path.name}"] = _sha(path.read_bytes())
     if dated:
         out["date"] = today.isoformat()
     return out
+
+
+def table_parts(run: validate.ValidationRun) -> dict[str, str]:
+    """The checked rows' part of a run's inputs, from the fingerprints the run itself took."""
+    return {f"table:{s.table}": s.fingerprint if s.status == "validated" else "absent" for s in run.suites}
 
 
 def fingerprint(found: dict[str, str]) -> str:
@@ -67,12 +75,15 @@ def changed(con, now: dict[str, str]) -> list[str] | None:
     return sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
 
 
-def reusable_run(con, now: dict[str, str]) -> validate.ValidationRun | None:
-    """The latest stored run, read back from the audit tables, when its inputs are the ones now."""
+def reusable_run(con, *, today: dt.date) -> tuple[validate.ValidationRun | None, dict[str, str]]:
+    """The latest stored run, read back from the audit tables, when its inputs are the ones now; and
+    the inputs found (without the checked rows when a cheaper part already differs)."""
+    now = parts(con, today=today, tables=False)
     latest = _latest(con)
-    if latest is None or latest[1] != fingerprint(now):
-        return None
-    return load_run(con, latest[0])
+    if latest is None or any(latest[2].get(k) != v for k, v in now.items()):
+        return None, now
+    now = parts(con, today=today)
+    return (load_run(con, latest[0]) if latest[1] == fingerprint(now) else None), now
 
 
 def record(con, run: validate.ValidationRun, found: dict[str, str]) -> None:
