@@ -44,7 +44,8 @@ def main() -> dict:
     samples: dict[str, list[float]] = {k: [] for k in CHILD}
     loads = [harness.loadavg()]
     with tempfile.TemporaryDirectory(prefix="ngobrief-bench-prefect-") as t:
-        env = harness.clean_env(Path(t), NGOBRIEF_PREFECT_PROBE="0")
+        # a busy machine needs more than Prefect's default 20 s on a new PREFECT_HOME
+        env = harness.clean_env(Path(t), NGOBRIEF_PREFECT_PROBE="0", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180")
         harness.run_timed([harness.PY, "-c", CHILD["Prefect's ephemeral mode"]], env)   # creates the database
         for i in range(a.runs):
             for name, code in (list(CHILD.items()) if i % 2 == 0 else list(CHILD.items())[::-1]):
