@@ -55,14 +55,7 @@ def pipeline_run(register: Path, sha256: str, wh: Path, out: Path) -> None:
 
 
 def panel_run(wh: Path, out: Path, registers: list[tuple[Path, str]]) -> None:
-    stages: dict[str, float] = {}
-
-    def timed(name, fn, *args, **kwargs):
-        t0 = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            stages[name] = time.perf_counter() - t0
+    from plain_refresh import stages, timed  # the plain refresh's stage timer (bench/ is on the path)
 
     def pull_all():
         entries = {f"{SNAPSHOT_ID}_{i + 1:02d}": {"file": path.name, "sha256": sha, "parser": "org_register",
