@@ -65,7 +65,9 @@ def store(snapshot, frames, warehouse: Path | None):
 
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(warehouse: Path | None):
-    return pipeline.validate_stage(warehouse)
+    run = pipeline.validate_stage(warehouse)
+    get_run_logger().info(run.inputs_note)  # reused (GX not run), or what changed since the last run
+    return run
 
 
 @task(name="compute", cache_policy=NO_CACHE)

@@ -60,8 +60,9 @@ def _quiet_traces_of_user_errors() -> None:
 
 
 def _flow(name: str):
-    """A flow of flows/ by its name, through the `ngobrief.flows` entry points (pyproject.toml): the
-    library starts flows without importing flows/, which imports the library."""
+    """A flow of flows/ (or flows/server.py, which picks the Prefect server) by its name, through the
+    `ngobrief.flows` entry points (pyproject.toml): the library starts flows without importing
+    flows/, which imports the library."""
     from importlib.metadata import entry_points
 
     found = entry_points(group="ngobrief.flows", name=name)
@@ -84,7 +85,14 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
             f"waiting up to {wait:g} s for the warehouse: {who} is writing it", err=True)):
         os.environ.setdefault("DO_NOT_TRACK", "1")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        # A running server (PREFECT_API_URL, or `make server`'s) is used; else a temporary one
+        # starts now and comes up while this process imports Prefect and the flows.
+        prefect_server = _flow("prefect-server")
+        server = prefect_server.choose()
         annual_refresh = _flow("annual-refresh")
+        if server.process:
+            prefect_server.wait_until_up(server)
+        typer.echo(server.note)
         _quiet_traces_of_user_errors()
         result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
                                 lock_timeout=wait)
@@ -140,14 +148,16 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
 
 
 @app.command()
-def validate(warehouse: Optional[Path] = WarehouseOpt):
+def validate(warehouse: Optional[Path] = WarehouseOpt,
+             again: bool = typer.Option(False, "--again", help="Run the suites even when nothing they depend on has changed since the last run.")):
     """Run the expectation suites on the warehouse; exit 1 if any error-level check fails."""
     from . import validate as validate_mod
 
-    run_ = pipeline.validate_stage(warehouse)
+    run_ = pipeline.validate_stage(warehouse, reuse=not again)
     for line in validate_mod.summary_lines(run_):
         typer.echo(line)
     typer.echo(f"\nreport: {run_.report_path}")
+    typer.echo(run_.inputs_note)
     typer.echo(f"run {run_.run_id}: {len(run_.errors)} error(s), {len(run_.warnings)} warning(s); "
                f"{validate_mod.verdict(run_)}")
     raise typer.Exit(1 if run_.errors else 0)

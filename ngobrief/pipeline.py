@@ -5,6 +5,7 @@ whole run, so nothing else writes between two of its stages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import inspect
 import json
@@ -13,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import brief, config, lock, metrics, parse, pull, validate, warehouse
+from . import brief, config, lock, metrics, parse, pull, validate, validation_inputs, warehouse
 from .errors import NgobriefError, OutputError, PublishingBlocked, os_error_message
 
 
@@ -128,33 +129,38 @@ def load_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = Non
                 for s in snapshots}
 
 
-def validate_stage(warehouse_path: Path | None = None) -> validate.ValidationRun:
-    """Run the suites, store the findings in the audit tables and write the HTML report."""
+def validate_stage(warehouse_path: Path | None = None, *, reuse: bool = True,
+                   today: dt.date | None = None) -> validate.ValidationRun:
+    """Run the suites, store the findings in the audit tables and write the HTML report — or, when
+    nothing the latest run depended on has changed (validation_inputs), return that run (`reused`)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
             warehouse.create(con)  # the check views and audit tables as sql/ defines them now
-            run = validate.run_suites(con)
-            validate.store(con, run)
+            run, inputs = validation_inputs.reusable_run(con, today=today) if reuse else (None, None)
+            if run is None:
+                run = validate.run_suites(con, today=today)
+                # the checked rows' fingerprints as the run took them (under this lock: the same rows)
+                inputs = {**validation_inputs.parts(con, today=today, tables=False),
+                          **validation_inputs.table_parts(run)}
+                run.inputs_note = validation_inputs.rerun_note(validation_inputs.changed(con, inputs))
+                validate.store(con, run)
+                validation_inputs.record(con, run, inputs)
+            elif run.report_path is None:  # its report was written on another machine, or deleted
+                run.report_path = validate.write_report(run)
         finally:
             con.close()
     return run
 
 
-def validation_is_current(warehouse_path: Path | None = None) -> bool:
-    """True when the latest stored validation run saw exactly the rows the warehouse holds now
-    (same fingerprint for every suite's table): validating again would find the same."""
+def validation_is_current(warehouse_path: Path | None = None, today: dt.date | None = None) -> bool:
+    """True when nothing the latest stored validation run depended on has changed (validation_inputs):
+    validating again would find the same."""
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
-        stored = dict(con.sql("""
-            SELECT suite, any_value(data_fingerprint) FROM audit.validation_results
-            WHERE run_id = (SELECT run_id FROM audit.validation_results ORDER BY run_at DESC LIMIT 1)
-            GROUP BY suite""").fetchall())
-        for path in validate.suite_files():
-            spec = json.loads(path.read_text(encoding="utf-8"))
-            if stored.get(spec["name"]) != validate.fingerprint(con, spec["meta"]["table"]):
-                return False
-        return bool(stored)
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        return validation_inputs.changed(con, validation_inputs.parts(con, today=today)) == []
     finally:
         con.close()
 
