@@ -63,8 +63,15 @@ def _quiet_traces_of_user_errors() -> None:
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
-        warehouse: Optional[Path] = WarehouseOpt):
+        warehouse: Optional[Path] = WarehouseOpt,
+        plan: bool = typer.Option(False, "--plan", help="Only say what the run would do (snapshots, suites, briefs); write nothing.")):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
+    if plan:
+        from . import plan as plan_mod
+
+        typer.echo("\n".join(plan_mod.plan_lines(plan_mod.make_plan(year if year is not None else "every", list(lang),
+                                                                    warehouse))))
+        return
     # A read-only or full output folder, or a warehouse another run is writing, is one clear line
     # before Prefect starts, not a failed flow run. The lock is held for the whole flow (which takes
     # it again, re-entrantly), so nothing can write between this check and the flow's first stage.
@@ -238,6 +245,27 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         typer.echo(f"{'':20} origin {s['origin']}; fetched {s['fetched_at'] or 'not recorded'}; {loaded}")
         if s.get("licence"):
             typer.echo(f"{'':20} licence: {s['licence']}")
+
+
+@app.command()
+def status(fmt: str = typer.Option("table", "--format", help="table or json"),
+           today: Optional[str] = typer.Option(None, help="Judge freshness as of this date (YYYY-MM-DD; default today)."),
+           api_url: Optional[str] = typer.Option(None, "--api-url", envvar="PREFECT_API_URL",
+                                                 help="Prefect API to ask (default $PREFECT_API_URL; without one, prefect.yaml's cron)."),
+           warehouse: Optional[Path] = WarehouseOpt):
+    """Is the annual schedule healthy? Exit 0 if so; else the sum of 4 (last run failed), 8 (a source
+    is overdue), 16 (the published edition is older than the schedule allows)."""
+    import datetime as dt
+
+    from . import status as status_mod
+
+    s = status_mod.status(today=dt.date.fromisoformat(today) if today else None, warehouse_path=warehouse,
+                          api_url=api_url)
+    if fmt == "json":
+        typer.echo(json.dumps(s, ensure_ascii=False, default=str, indent=1))
+    else:
+        typer.echo("\n".join(status_mod.table_lines(s)))
+    raise typer.Exit(s["exit_code"])
 
 
 FormatOpt = typer.Option("table", "--format", "-f", help="table, csv, json or markdown")
