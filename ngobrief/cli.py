@@ -226,8 +226,13 @@ def brief(year: int = typer.Option(..., help="Edition year."),
 @app.command()
 def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
             warehouse: Optional[Path] = WarehouseOpt):
-    """Every source document (by priority) and every snapshot, with its provenance and last load."""
-    listing = pull_mod.list_sources(warehouse)
+    """Every source document (by priority), its age and whether its series is overdue, and every
+    snapshot, with its provenance and last load."""
+    import datetime as dt
+
+    from . import freshness
+
+    listing = freshness.annotate(pull_mod.list_sources(warehouse), dt.date.today())
     if fmt == "json":
         sys.stdout.write(json.dumps(listing, ensure_ascii=False, default=str, indent=1) + "\n")
         return
@@ -236,6 +241,14 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
                    f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+        typer.echo(f"{'':5}age {s['age_days'] if s['age_days'] is not None else '?'} days; "
+                   + (f"series {s['series']}: {'OVERDUE' if s['overdue'] else 'on time'}" if s["series"]
+                      else "one-off (no series)"))
+    typer.echo("\nSERIES (cadence; next release expected; overdue after its grace days)")
+    for r in listing["series"]:
+        typer.echo(f"{r['series']:28} {r['cadence']:9} latest {r['latest_release']} ({r['age_days']} days old); "
+                   f"next expected {r['next_expected']}"
+                   + (f"; OVERDUE by {r['days_overdue']} days" if r["overdue"] else "; on time"))
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]

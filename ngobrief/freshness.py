@@ -74,3 +74,18 @@ def by_source(today: dt.date, manifest: dict | None = None) -> dict[str, dict]:
     rows = {r["series"]: r for r in series_freshness(today, manifest)}
     return {src: rows[sid] for sid, s in manifest.get("series", {}).items() if sid in rows
             for src in s.get("sources", [])}
+
+
+def annotate(listing: dict, today: dt.date, manifest: dict | None = None) -> dict:
+    """Add freshness to `pull.list_sources`' listing: each source's age in days and its series'
+    verdict (overdue or not; None for a one-off source), and the series themselves."""
+    from .pull import read_manifest
+
+    manifest = manifest if manifest is not None else read_manifest()
+    series = by_source(today, manifest)
+    for s in listing["sources"]:
+        s["age_days"] = (today - _release_date(s["published"])).days if s.get("published") else None
+        row = series.get(s["source_id"])
+        s["series"], s["overdue"] = (row["series"], row["overdue"]) if row else (None, None)
+    listing["series"] = series_freshness(today, manifest)
+    return listing

@@ -394,6 +394,9 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
         "edition": say(text["cover"]["edition"], year=year),
         "as_of": say(text["cover"]["as_of"], date=fmt.date(max(as_of_dates))),
         "generated": say(text["cover"]["generated"], date=fmt.date(loaded_at)),
+        # the vintage: the latest year with figures, and its age at the edition date (when the data was loaded)
+        "vintage": say(text["cover"]["vintage"], year=max(as_of_dates).year, age=loaded_at.year - max(as_of_dates).year,
+                       date=fmt.date(loaded_at)),
         "types": [label[t] for t in covered],
     }
 
