@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 MODULES = ["ngobrief.cli", "ngobrief.pull", "ngobrief.parse", "ngobrief.warehouse", "ngobrief.validate",
-           "ngobrief.metrics", "ngobrief.render", "ngobrief.pipeline", "ngobrief.inspect"]
+           "ngobrief.metrics", "ngobrief.render", "ngobrief.pipeline", "ngobrief.inspect", "ngobrief.status",
+           "ngobrief.freshness", "ngobrief.plan", "ngobrief.css_noise"]
 
 
 def test_library_imports_neither_prefect_nor_gx():

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from test_orchestration_server import ROOT, Prefect, _free_port, _group_alive
@@ -145,6 +147,20 @@ def test_a_failed_run_posts_once_with_its_one_line_error_and_the_published_editi
     assert FAILED_ERROR in artifacts[0]["data"] and "What stays published" in artifacts[0]["data"]
     logs = served.http.post("/logs/filter", json={"logs": {"flow_run_id": {"any_": [run_id]}}}).json()
     assert logs and not any("Traceback" in entry["message"] for entry in logs)
+
+
+def test_status_asks_the_server_and_falls_back_to_the_cron_for_a_run_beyond_its_horizon(served):
+    res = subprocess.run([str(Path(sys.executable).with_name("ngobrief")), "status", "--format", "json"], cwd=ROOT,
+                         env=served.env, capture_output=True, text=True, timeout=120)
+    s = json.loads(res.stdout)
+    assert s["server"] == served.api
+    assert s["last_run"]["name"] == "brief-1999-en" and not s["last_run"]["ok"]
+    assert s["last_run"]["message"] == FAILED_ERROR and res.returncode & 4
+    # Prefect schedules ~100 days ahead: on a server without the next 1 August run yet, the cron says when
+    scheduled = served.http.post("/flow_runs/filter", json={
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}).json()
+    expected = "server" if scheduled else "prefect.yaml cron '0 9 1 8 *' (Asia/Shanghai)"
+    assert s["next_run"]["from"] == expected
 
 
 def test_a_late_scheduled_run_posts_once(served, receiver):

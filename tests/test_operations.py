@@ -200,3 +200,25 @@ def test_the_known_harmless_css_warnings_are_silenced_and_a_real_css_error_still
     assert not [m for m in messages if "overflow-x" in m or "overflow-y" in m or "font-color" in m], messages
     assert any(m.startswith("Ignored `colr: red`") for m in messages), messages
     assert any(m.startswith("Ignored `margin: -x") for m in messages), messages
+
+
+def test_a_flow_run_that_cannot_write_its_brief_fails_with_one_line_and_an_artifact(outputs):
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.brief_on_demand import brief_on_demand
+
+    (outputs / "briefs").write_text("a file where the briefs folder should be")
+    with prefect_test_harness(server_startup_timeout=120):
+        state = brief_on_demand(year=2012, lang="en", return_state=True)
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+            artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+    assert state.is_failed() and "\n" not in state.message
+    assert state.message.startswith("NgobriefError (OutputError): cannot write ") and "briefs" in state.message
+    assert [a.key for a in artifacts] == ["brief-2012-en-failed"]
+    assert "What stays published:** warehouse " + str(outputs / "warehouse.duckdb") in artifacts[0].data
+    assert status.last_run_recorded()["message"] == state.message
