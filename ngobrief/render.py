@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 import yaml
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -395,8 +395,9 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
         "as_of": say(text["cover"]["as_of"], date=fmt.date(max(as_of_dates))),
         "generated": say(text["cover"]["generated"], date=fmt.date(loaded_at)),
         # the vintage: the latest year with figures, and its age at the edition date (when the data was loaded)
-        "vintage": say(text["cover"]["vintage"], year=max(as_of_dates).year, age=loaded_at.year - max(as_of_dates).year,
-                       date=fmt.date(loaded_at)),
+        "vintage": say(text["cover"]["vintage"], year=max(as_of_dates).year, date=fmt.date(loaded_at),
+                       age=format_timedelta(dt.timedelta(days=365.25 * (loaded_at.year - max(as_of_dates).year)),
+                                            granularity="year", threshold=1, format="long", locale=fmt.locale)),
         "types": [label[t] for t in covered],
     }
 
