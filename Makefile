@@ -44,7 +44,8 @@ run: setup
 	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/ngobrief run
 
-test: setup
+# The tests need the production profile's PostgreSQL and asyncpg too (test_orchestration_production.py).
+test: prod-setup
 	$(BIN)/python -m pytest
 
 # Orchestration (docs/orchestration.md): a local Prefect server, the deployments in prefect.yaml on a
@@ -59,12 +60,52 @@ server: install
 deploy: install
 	@mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/prefect work-pool inspect ngobrief >/dev/null 2>&1 || $(BIN)/prefect work-pool create ngobrief --type process
+	$(BIN)/python -m flows.limits
 	$(BIN)/prefect --no-prompt deploy --all
 	$(BIN)/python -m flows.notifications
 
 worker: setup
 	@mkdir -p "$(PREFECT_HOME)"
-	$(BIN)/prefect worker start --pool ngobrief
+	$(BIN)/prefect worker start --pool ngobrief $(if $(WORKER_NAME),--name $(WORKER_NAME)) $(if $(WORKER_LIMIT),--limit $(WORKER_LIMIT))
+
+# Production profile (docs/orchestration.md): the Prefect server on PostgreSQL (URL in
+# PREFECT_SERVER_DATABASE_CONNECTION_URL), several workers (`make worker WORKER_NAME=a WORKER_LIMIT=3`
+# on each host), one warehouse writer at a time (`make deploy` creates the limit). `make postgres`
+# starts a local PostgreSQL under outputs/ to try it, run by a dedicated system user, not root.
+PREFECT_HOST ?= 127.0.0.1
+PG_DIR ?= outputs/postgres
+PG_PORT ?= 5433
+
+.PHONY: prod-setup prod-system postgres postgres-stop prod-server
+
+prod-setup: setup prod-system $(VENV)/.prod-installed
+
+prod-system:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing system packages: postgresql"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || exit 1; \
+	  else \
+	    echo "missing system package: postgresql — install it (e.g. sudo apt-get install postgresql) and run make again" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(VENV)/.prod-installed: $(VENV)/.installed
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,tui,prod]'
+	@touch $@
+
+postgres: prod-setup
+	$(BIN)/python deploy/local_postgres.py start --dir "$(PG_DIR)" --port $(PG_PORT)
+
+postgres-stop:
+	$(BIN)/python deploy/local_postgres.py stop --dir "$(PG_DIR)"
+
+prod-server: prod-setup
+	@mkdir -p "$(PREFECT_HOME)"
+	@url="$${PREFECT_SERVER_DATABASE_CONNECTION_URL:-$$(cat "$(PG_DIR)/url" 2>/dev/null)}"; \
+	case "$$url" in postgresql*) ;; *) echo "set PREFECT_SERVER_DATABASE_CONNECTION_URL (postgresql+asyncpg://USER:PASSWORD@HOST:5432/DB), or run make postgres first" >&2; exit 1;; esac; \
+	PREFECT_SERVER_DATABASE_CONNECTION_URL="$$url" exec $(BIN)/prefect server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
 
 clean:
 	rm -rf outputs $(VENV) *.egg-info

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ngobrief import pipeline, render, warehouse
+from ngobrief import pipeline, brief as render, warehouse
 
 
 def main() -> None:

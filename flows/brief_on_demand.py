@@ -14,7 +14,6 @@ from prefect import flow, get_run_logger
 from flows.outcome import ON_DEMAND_TIMEOUT, operated
 from flows.tasks import compute, holding_warehouse, load_snapshots, publish_summary, pull, render, validate
 from ngobrief import pipeline
-from ngobrief.errors import PublishingBlocked
 
 
 def run_name(year, lang, types=None) -> str:
@@ -49,8 +48,7 @@ def brief_on_demand(year: int, lang: Literal["en", "zh"] = "en", types: list[str
         else:
             validate(warehouse)
         compute(warehouse, year)
-        if stops := pipeline.stored_blocks(year, warehouse):
-            raise PublishingBlocked(f"no brief for {year}: validation errors: " + "; ".join(stops))
+        pipeline.check_publishable(year, warehouse)
         brief = render(year, lang, warehouse, types)
         figures = pipeline.key_figures([year], warehouse, types)
         summary = pipeline.validation_summary(warehouse)

@@ -12,6 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from flows import limits
 from ngobrief import lock, parse as parse_mod, pipeline
 from ngobrief.errors import NgobriefError
 
@@ -74,7 +75,7 @@ def compute(warehouse: Path | None, year):
 
 @task(name="render", cache_policy=NO_CACHE, task_run_name="render-{year}-{lang}")
 def render(year: int, lang: str, warehouse: Path | None, types: list[str] | None = None):
-    return pipeline.render_stage(year, lang, warehouse, out=pipeline.brief_path(year, lang, types), types=types)
+    return pipeline.render_stage(year, lang, warehouse, types=types)   # named by brief.brief_path
 
 
 def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
@@ -101,7 +102,9 @@ def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
 @contextmanager
 def holding_warehouse(warehouse: Path | None, wait: float):
     """Hold the warehouse's write lock for the whole run: a second run waits up to `wait` seconds,
-    then fails naming the run that holds it."""
+    then fails naming the run that holds it. On a server with the writer limit (flows/limits.py)
+    the run then takes its one slot, so that writers on other hosts queue too. The lock comes first,
+    as in `ngobrief run` (it takes the lock before Prefect starts): the two never wait for each other."""
     from prefect.runtime import flow_run
 
     log = get_run_logger()
@@ -109,7 +112,8 @@ def holding_warehouse(warehouse: Path | None, wait: float):
     with lock.warehouse_lock(warehouse, what=what, wait=wait,
                              on_wait=lambda who: log.warning("waiting up to %g s for the warehouse: %s is writing it",
                                                              wait, who)):
-        yield
+        with limits.writer_slot(wait, log):
+            yield
 
 
 def rename_run(name: str) -> None:

@@ -63,6 +63,8 @@ def _r(v: float) -> str:
     return s[:-2] if s.endswith(".0") else s
 
 
+# Over 60 lines on purpose: one SVG layout worked out top to bottom (the legend's rows set the plot's
+# top, the tick labels its left edge); its steps share every coordinate.
 def line_chart(series: list[Series], *, first_year: int, last_year: int, value_label: Callable[[float], str],
                font_family: str, title: str, other_period_label: str, width: float = 640,
                height: float = 230) -> str:

@@ -59,6 +59,17 @@ def _quiet_traces_of_user_errors() -> None:
             handler.addFilter(quiet)
 
 
+def _flow(name: str):
+    """A flow of flows/ by its name, through the `ngobrief.flows` entry points (pyproject.toml): the
+    library starts flows without importing flows/, which imports the library."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="ngobrief.flows", name=name)
+    if not found:
+        raise NgobriefError(f"no flow {name!r} is installed: run `make install` to register the flows")
+    return next(iter(found)).load()
+
+
 @app.command()
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
@@ -80,8 +91,7 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
             f"waiting up to {wait:g} s for the warehouse: {who} is writing it", err=True)):
         os.environ.setdefault("DO_NOT_TRACK", "1")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from flows.annual_refresh import annual_refresh
-
+        annual_refresh = _flow("annual-refresh")
         _quiet_traces_of_user_errors()
         result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
                                 lock_timeout=wait)
@@ -218,6 +228,7 @@ def brief(year: int = typer.Option(..., help="Edition year."),
           warehouse: Optional[Path] = WarehouseOpt):
     """Render one PDF brief from the warehouse (no Prefect, no network)."""
     pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=out is None, validation=False))
+    pipeline.check_publishable(year, warehouse)
     b = pipeline.render_stage(year, lang, warehouse, out, [t.strip() for t in types.split(",") if t.strip()] if types else None,
                               compare_to)
     typer.echo(f"{b.path}  {b.pages} pages  sha256 {b.pdf_sha256[:12]}")

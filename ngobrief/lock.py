@@ -62,6 +62,8 @@ def _command() -> str:
     return "`" + " ".join([prog, *sys.argv[1:]]) + "`"
 
 
+# Over 60 lines on purpose: re-entry, waiting, taking and releasing are one flock's lifecycle in one
+# generator, so that a release can never run for a lock this block did not take.
 @contextmanager
 def warehouse_lock(warehouse_path: str | Path | None = None, *, what: str | None = None,
                    wait: float | None = None, on_wait: Callable[[str], None] | None = None,

@@ -61,15 +61,37 @@ def brief_years(con) -> list[int]:
     ).fetchall()]
 
 
-def registered(con, year: int | None = None) -> pl.DataFrame:
-    """Registered organizations by type (chosen figures), every period kept apart."""
+def registered(con, year: int | None = None, up_to_year: int | None = None) -> pl.DataFrame:
+    """Registered organizations by type (chosen figures), every period kept apart; of one year, or of
+    every year up to `up_to_year` (an edition shows nothing from after its year)."""
     return _read(con, f"""
         SELECT year, period, as_of, org_type, value AS registered, as_published, half_unit,
                source_id, n_sources, all_source_ids
         FROM marts.figures
         WHERE measure = 'registered' AND ($year IS NULL OR year = $year)
+          AND ($up_to IS NULL OR year <= $up_to)
         ORDER BY year, as_of, period, {_type_rank()}
-    """, {"year": year})
+    """, {"year": year, "up_to": up_to_year})
+
+
+def years_without_registered(con, first_year: int, last_year: int, types: list[str],
+                             period: str = "year_end") -> list[int]:
+    """The years from `first_year` to `last_year` in which no source printed a registered count of
+    any of `types` for `period`: the gaps a trend spans (annualized over, never filled)."""
+    return [r[0] for r in con.execute("""
+        SELECT y.range AS year FROM range($first, $last + 1) AS y
+        WHERE y.range NOT IN (SELECT year FROM marts.figures
+                              WHERE measure = 'registered' AND period = $period AND list_contains($types, org_type))
+        ORDER BY 1
+    """, {"first": first_year, "last": last_year, "types": types, "period": period}).fetchall()]
+
+
+def first_registered_year(con, up_to_year: int, org_type: str, period: str = "year_end") -> int | None:
+    """The first year up to `up_to_year` with a registered count of `org_type` for `period`."""
+    return con.execute("""
+        SELECT min(year) FROM marts.figures
+        WHERE measure = 'registered' AND year <= $up_to AND org_type = $org_type AND period = $period
+    """, {"up_to": up_to_year, "org_type": org_type, "period": period}).fetchall()[0][0]
 
 
 def registered_trends(con, year: int | None = None, types: list[str] | None = None,
@@ -81,6 +103,19 @@ def registered_trends(con, year: int | None = None, types: list[str] | None = No
         WHERE ($year IS NULL OR year = $year) AND ($period IS NULL OR period = $period)
         ORDER BY {_period_rank()}, {_type_rank()}, as_of
     """, {"year": year, "period": period})
+    return _by_types(df, types)
+
+
+def latest_registered_trends(con, up_to_year: int, types: list[str] | None = None,
+                             period: str | None = None) -> pl.DataFrame:
+    """Each series' latest observation up to `up_to_year` (marts.registered_trends): what an edition
+    shows as a type's current count, beside the previous observation it is compared with."""
+    df = _read(con, f"""
+        SELECT * FROM marts.registered_trends
+        WHERE year <= $year AND ($period IS NULL OR period = $period)
+        QUALIFY row_number() OVER (PARTITION BY period, org_type ORDER BY as_of DESC) = 1
+        ORDER BY {_period_rank()}, {_type_rank()}
+    """, {"year": up_to_year, "period": period})
     return _by_types(df, types)
 
 
@@ -193,6 +228,27 @@ def register_years(con) -> list[int]:
     """Record years of the foundation registers (RICF) in the warehouse."""
     return _read(con, "SELECT DISTINCT record_year FROM marts.register_foundations_by_group ORDER BY 1"
                  )["record_year"].to_list()
+
+
+def nearest_register_year(con, year: int) -> int | None:
+    """The record year of the foundation register nearest `year` (the earlier one on a tie), which an
+    edition of `year` shows; None when no register is loaded."""
+    rows = con.execute("""
+        SELECT record_year FROM (SELECT DISTINCT record_year FROM marts.register_foundations_by_group)
+        ORDER BY abs(record_year - $year), record_year LIMIT 1
+    """, {"year": year}).fetchall()
+    return rows[0][0] if rows else None
+
+
+def nearest_participation_year(con, year: int, types: list[str]) -> int | None:
+    """The year nearest `year` (the earlier one on a tie) with a participation ratio for any of
+    `types`; `year` itself when it has one, None when no year has."""
+    rows = con.execute("""
+        SELECT year FROM marts.participation
+        WHERE participation_pct IS NOT NULL AND list_contains($types, org_type)
+        ORDER BY abs(year - $year), year LIMIT 1
+    """, {"year": year, "types": types}).fetchall()
+    return rows[0][0] if rows else None
 
 
 def register_foundations_by_group(con, record_year: int | None = None,

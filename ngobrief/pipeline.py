@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config, lock, metrics, parse, pull, render, validate, warehouse
-from .errors import NgobriefError, OutputError, os_error_message
+from . import brief, config, lock, metrics, parse, pull, validate, warehouse
+from .errors import NgobriefError, OutputError, PublishingBlocked, os_error_message
 
 
 @dataclass
@@ -161,21 +161,20 @@ def validation_is_current(warehouse_path: Path | None = None) -> bool:
 
 def stored_blocks(year: int, warehouse_path: Path | None = None) -> list[str]:
     """The error-level findings of the latest stored validation run that stop a brief for `year`
-    (the same rule as ValidationRun.blocks: a failure with no rows blocks every year)."""
+    (validate.blocks: the rule `ngobrief run` applies too)."""
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
         findings = validate.latest_findings(con)
     finally:
         con.close()
-    out = []
-    for f in findings:
-        if f["severity"] != "error":
-            continue
-        rows = json.loads(f["unexpected_rows"] or "[]")
-        years = {int(r["year"]) for r in rows if r.get("year") is not None}
-        if not rows or year in years:
-            out.append(f"{f['suite']}: {f['description']}")
-    return out
+    return [f"{f['suite']}: {f['description']}" for f in findings
+            if validate.blocks(f["severity"], json.loads(f["unexpected_rows"] or "[]"), year)]
+
+
+def check_publishable(year: int, warehouse_path: Path | None = None) -> None:
+    """Refuse (PublishingBlocked, exit 1) to brief a year that the stored validation run blocks."""
+    if stops := stored_blocks(year, warehouse_path):
+        raise PublishingBlocked(f"no brief for {year}: validation errors: " + "; ".join(stops))
 
 
 def validation_summary(warehouse_path: Path | None = None) -> dict:
@@ -236,19 +235,17 @@ def pick_years(years: list[int], year: int | str | None) -> list[int]:
     return [int(year)]
 
 
-def brief_path(year: int, lang: str, types: list[str] | None = None) -> Path:
-    """Where a brief goes: a brief on some org types only gets their names in its file name."""
-    suffix = "".join(f"-{t}" for t in sorted(types)) if types else ""
-    return config.briefs_dir() / f"ngobrief-{year}-{lang}{suffix}.pdf"
+# What a brief's file is called: the brief stage's one rule (the CLI and the flows both reach it).
+brief_path = brief.brief_path
 
 
 def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
                  out: Path | None = None, types: list[str] | None = None,
-                 compare_to: int | None = None) -> render.Brief:
+                 compare_to: int | None = None) -> brief.Brief:
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
-            return render.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+            return brief.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
         finally:
             con.close()
 

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from . import config, metrics, parse, pipeline, pull, validate, warehouse
+from .brief.naming import brief_path
 
 
 def parse_cache_dir() -> Path:
@@ -67,7 +68,7 @@ def make_plan(year: int | str | None = None, langs: list[str] | tuple[str, ...] 
             blocked[y] = [f.summary(y) for f in stops]
             continue
         for lang in langs:
-            out = pipeline.brief_path(y, lang)
+            out = brief_path(y, lang)
             briefs.append({"year": y, "lang": lang, "path": str(out), "action": "replace" if out.exists() else "new"})
     return {"warehouse": str(path), "warehouse_exists": existed, "snapshots": steps, "suites": suites,
             "validation": {"errors": len(run.errors), "warnings": len(run.warnings)},

@@ -29,6 +29,35 @@ SEVERITY_NAMES = {"critical": "error", "warning": "warning", "info": "warning"}
 CLI_ROWS = 5
 
 
+# --- which years a failed check concerns, and which briefs it blocks: the one rule every caller uses
+# (`ngobrief run`, the brief-on-demand flow, `ngobrief brief` and the brief's data-quality section).
+
+def years_concerned(rows: list[dict]) -> set[int] | None:
+    """The years a failed check is about: the years of its failing rows. None means every year: a
+    failure with no failing rows (a missing column, an empty table) or with a row that names no year
+    (a survey row, a register row) cannot be put on one edition, so it concerns them all."""
+    if not rows or any(r.get("year") is None for r in rows):
+        return None
+    return {int(r["year"]) for r in rows}
+
+
+def concerns(rows: list[dict], year: int) -> bool:
+    """Whether a failed check with these failing rows is about the edition of `year`."""
+    years = years_concerned(rows)
+    return years is None or year in years
+
+
+def blocks(severity: str, rows: list[dict], year: int) -> bool:
+    """Whether a failed check stops the brief of `year`: it is an error and it concerns that year
+    (so an error that names no year blocks every year; a warning blocks none)."""
+    return severity == "error" and concerns(rows, year)
+
+
+def rows_about(rows: list[dict], year: int | None) -> list[dict]:
+    """The failing rows a brief of `year` shows: that year's and those that name no year."""
+    return [r for r in rows if year is None or r.get("year") is None or int(r["year"]) == year]
+
+
 @dataclass
 class Finding:
     """The outcome of one expectation in one run."""
@@ -50,7 +79,7 @@ class Finding:
     @property
     def every_year(self) -> bool:
         """A failure that names no year (a missing column, a bad survey row) concerns every year."""
-        return not self.unexpected_rows or any(r.get("year") is None for r in self.unexpected_rows)
+        return years_concerned(self.unexpected_rows) is None
 
     @property
     def column(self) -> str:
@@ -58,7 +87,7 @@ class Finding:
         return kw.get("column") or ", ".join(kw.get("column_list") or []) or ""
 
     def rows_for(self, year: int | None = None) -> list[dict]:
-        return [r for r in self.unexpected_rows if year is None or r.get("year") in (None, year)]
+        return rows_about(self.unexpected_rows, year)
 
     def summary(self, year: int | None = None) -> str:
         """One line naming the suite, the expectation, the observed value and the failing rows."""
@@ -108,7 +137,7 @@ class ValidationRun:
 
     def blocks(self, year: int) -> list[Finding]:
         """The error findings that stop a brief for `year` (one that names no year blocks every year)."""
-        return [f for f in self.errors if f.every_year or year in f.years]
+        return [f for f in self.errors if blocks(f.severity, f.unexpected_rows, year)]
 
     @property
     def blocked_years(self) -> list[int] | None:
@@ -338,9 +367,9 @@ def latest_findings(con, year: int | None = None) -> list[dict]:
     kept = []
     for f in found:
         rows = json.loads(f["unexpected_rows"] or "[]")
-        mine = [r for r in rows if year is None or r.get("year") in (None, year)]
-        if rows and not mine:
+        if year is not None and not concerns(rows, year):
             continue
+        mine = rows_about(rows, year)
         kept.append({**f, "unexpected_rows": json.dumps(mine, ensure_ascii=False) if year else f["unexpected_rows"],
                      "explanations": [_row_text(r) for r in mine]})
     return kept

@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from ngobrief import config, render
+from ngobrief import config, brief as render
 
 CONTENT = sorted((config.TEMPLATES_DIR / "content").glob("*.yaml"))
 DIGITS = re.compile(r"[0-9\uff10-\uff19]")

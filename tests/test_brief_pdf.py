@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from ngobrief import pipeline, render, warehouse
+from ngobrief import pipeline, brief as render, warehouse
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ngobrief import cli, config, freshness, render, status, validate
+from ngobrief import cli, config, freshness, status, validate
+from ngobrief.brief.pdf import write_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,7 +196,7 @@ def test_the_known_harmless_css_warnings_are_silenced_and_a_real_css_error_still
     html = ('<html lang="en"><head><style>table { overflow-x: hidden; overflow-y:auto; color: font-color(#FFFFFF) } '
             "p { colr: red; margin: -x }</style></head><body><table><tr><td>1</td></tr></table><p>x</p></body></html>")
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
-        render.write_pdf(html, tmp_path / "x.pdf")
+        write_pdf(html, tmp_path / "x.pdf")
     messages = [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")]
     assert not [m for m in messages if "overflow-x" in m or "overflow-y" in m or "font-color" in m], messages
     assert any(m.startswith("Ignored `colr: red`") for m in messages), messages

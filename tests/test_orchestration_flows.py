@@ -154,16 +154,20 @@ def test_brief_on_demand_reuses_a_validation_that_checked_the_same_rows(warehous
     assert "| foundation |" in artifacts[0].data and "| all |" not in artifacts[0].data
 
 
-def test_brief_on_demand_refuses_a_year_that_validation_blocks(warehouse_copy, outputs):
-    con = warehouse.connect(warehouse_copy)
+def _store_error(path, suite, description, rows_json):
+    """Add a failed error-level check to the stored validation run (which then still matches the rows)."""
+    con = warehouse.connect(path)
     try:
         con.execute("""INSERT INTO audit.validation_results (run_id, run_at, suite, expectation, severity, success,
                               description, observed_value, unexpected_rows, data_fingerprint)
-                       SELECT run_id, run_at, 'marts_participation', 'expect_x', 'error', false,
-                              'engaged never exceeds registered', '1', '[{"year": 2012}]', data_fingerprint
-                       FROM audit.validation_results LIMIT 1""")
+                       SELECT run_id, run_at, ?, 'expect_x', 'error', false, ?, '1', ?, data_fingerprint
+                       FROM audit.validation_results LIMIT 1""", [suite, description, rows_json])
     finally:
         con.close()
+
+
+def test_brief_on_demand_refuses_a_year_that_validation_blocks(warehouse_copy, outputs):
+    _store_error(warehouse_copy, "marts_participation", "engaged never exceeds registered", '[{"year": 2012}]')
     with pytest.raises(PublishingBlocked, match="no brief for 2012.*engaged never exceeds registered"):
         brief_on_demand(year=2012, lang="en", warehouse=warehouse_copy)
     assert not (outputs / "briefs" / "ngobrief-2012-en.pdf").exists()
@@ -189,3 +193,12 @@ def test_pull_retries_a_transient_failure_but_not_a_bad_snapshot(monkeypatch, fa
 
     state = pull_only(return_state=True)
     assert len(calls) == attempts and state.is_completed() == completed
+
+
+def test_brief_on_demand_refuses_every_year_when_a_check_without_a_year_fails(warehouse_copy, outputs):
+    # a survey row has no year: the same rule as `ngobrief run` (validate.blocks) blocks every year
+    _store_error(warehouse_copy, "staging_survey_priorities", "survey percentages lie between 0 and 100",
+                 '[{"rank": 3, "sector_en": "education"}]')
+    with pytest.raises(PublishingBlocked, match="no brief for 2012.*survey percentages"):
+        brief_on_demand(year=2012, lang="en", warehouse=warehouse_copy)
+    assert not (outputs / "briefs" / "ngobrief-2012-en.pdf").exists()

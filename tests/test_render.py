@@ -4,7 +4,7 @@ numbers are formatted. (The PDF as a file â€” fonts, outline, metadata, bytes â€
 import pytest
 from pypdf import PdfReader
 
-from ngobrief import config, render
+from ngobrief import config, brief as render
 from ngobrief.errors import NgobriefError
 
 

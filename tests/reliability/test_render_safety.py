@@ -25,7 +25,7 @@ import pytest
 import tomlkit
 from pypdf import PdfReader
 
-from ngobrief import config, pipeline, pull, render, warehouse
+from ngobrief import config, pipeline, pull, brief as render, warehouse
 
 # The attacks, each tagged so that the PDF text shows which path carried it.
 SCRIPT = "<script>alert(1)</script>"
@@ -171,7 +171,7 @@ def rendered(tmp_path_factory):
 
     out = {}
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(render, "LocalOnlyFetcher", Recording)
+        mp.setattr(render.pdf, "LocalOnlyFetcher", Recording)   # write_pdf looks it up there
         mp.setattr(render, "write_pdf", capture)
         con = warehouse.connect(path)
         try:
@@ -312,7 +312,7 @@ def test_a_pdf_replaces_its_target_instead_of_writing_into_it(tmp_path):
     kept.write_bytes(b"year,value\n2012,1\n")
     out = tmp_path / "brief.pdf"
     os.link(kept, out)
-    render._replace_file(out, b"%PDF-new")
+    render.pdf._replace_file(out, b"%PDF-new")
     assert kept.read_bytes() == b"year,value\n2012,1\n" and out.read_bytes() == b"%PDF-new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["brief.pdf", "kept.csv"]
 

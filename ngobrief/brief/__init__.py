@@ -1,0 +1,103 @@
+"""Brief stage: figures from the warehouse into an HTML brief (Jinja2) and a tagged PDF (WeasyPrint).
+
+One module per section; SECTIONS lists them in the order they cite their sources (the numbers of the
+notes run [1], [2], … down the pages). Every number shown comes from the warehouse: the marts and
+metrics queries decide (which year, which gaps), the sections only format and lay out. The
+per-language content files in templates/content/ hold labels, sentence patterns and the study
+summary only, never a figure. The same warehouse and templates give the same PDF bytes: the PDF's
+dates come from the data load, not the clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .. import config
+from . import context, cover, foundations, key_figures, participation, quality, register, sources, trends
+from .edition import Edition, open_edition
+from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
+from .format import LANGS, Citations, Formatter, RenderError, content, say
+from .naming import brief_path
+from .pdf import CHART_SCHEME, LocalOnlyFetcher, guard_out, protected_folders, write_pdf
+from .quality import _description
+
+# The section registry: each module has KEY and build(edition) -> the context entries it fills.
+SECTIONS = (cover, key_figures, participation, trends, foundations, register, context, quality, sources)
+
+__all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
+           "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "guard_out",
+           "protected_folders", "register_foundations", "registered_trends", "render_brief", "render_html",
+           "say", "source_disagreements", "write_pdf", "_description"]
+
+
+def brief_context(con, year: int, lang: str, types: list[str] | None = None,
+                  compare_to: int | None = None) -> dict:
+    """Everything the page shows, formatted for the reader, section by section."""
+    ed = open_edition(con, year, lang, types, compare_to)
+    ctx = {"lang": lang, "year": year, "text": ed.text, "title": say(ed.text["pdf_title"], year=year)}
+    for section in SECTIONS:
+        ctx.update(section.build(ed))
+    return {**ctx, "types": ed.types, "compare_to": compare_to, "created": ed.loaded_at.isoformat() + "Z",
+            "font_family": ed.text["font_family"]}
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_html(ctx: dict) -> str:
+    return _env().get_template("brief.html.j2").render(**ctx)
+
+
+@dataclass
+class Brief:
+    path: Path
+    inputs_sha256: str
+    pdf_sha256: str
+    pages: int = 0
+
+
+def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
+    """Hash of everything a brief is made from: the figures, the page, its charts and every template file."""
+    from weasyprint import __version__ as weasyprint_version
+
+    h = hashlib.sha256()
+    h.update(json.dumps(ctx, sort_keys=True, default=str, ensure_ascii=False).encode())
+    h.update(html.encode())
+    for name in sorted(chart_files):
+        h.update(name.encode() + chart_files[name].encode())
+    for f in sorted(config.TEMPLATES_DIR.rglob("*")):
+        if f.is_file():
+            h.update(str(f.relative_to(config.TEMPLATES_DIR)).encode() + f.read_bytes())
+    h.update(weasyprint_version.encode())
+    return h.hexdigest()
+
+
+def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
+                 types: list[str] | None = None, compare_to: int | None = None) -> Brief:
+    """Write one brief (to `out`, else where brief_path names it) and record it."""
+    out = Path(out) if out else brief_path(year, lang, types)
+    guard_out(out)
+    ctx = brief_context(con, year, lang, types, compare_to)
+    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
+    html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
+    inputs = inputs_sha256(ctx, html, chart_files)
+    pages = write_pdf(html, out, charts=chart_files)
+    pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    record_brief(con, year, lang, out, inputs, pdf_sha)
+    return Brief(out, inputs, pdf_sha, pages)
+
+
+def record_brief(con, year: int, lang: str, out: Path, inputs: str, pdf_sha: str) -> None:
+    """Keep a record of the brief written (audit.briefs): the one place a written brief is recorded."""
+    from ..warehouse import transaction
+
+    with transaction(con):
+        con.execute("INSERT INTO audit.briefs VALUES (?, ?, ?, ?, ?, ?)",
+                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), year, lang, str(out), inputs, pdf_sha])
