@@ -75,8 +75,15 @@ def _flow(name: str):
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
-        warehouse: Optional[Path] = WarehouseOpt):
+        warehouse: Optional[Path] = WarehouseOpt,
+        plan: bool = typer.Option(False, "--plan", help="Only say what the run would do (snapshots, suites, briefs); write nothing.")):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
+    if plan:
+        from . import plan as plan_mod
+
+        typer.echo("\n".join(plan_mod.plan_lines(plan_mod.make_plan(year if year is not None else "every", list(lang),
+                                                                    warehouse))))
+        return
     # A read-only or full output folder, or a warehouse another run is writing, is one clear line
     # before Prefect starts, not a failed flow run. The lock is held for the whole flow (which takes
     # it again, re-entrantly), so nothing can write between this check and the flow's first stage.
@@ -240,8 +247,13 @@ def brief(year: int = typer.Option(..., help="Edition year."),
 @app.command()
 def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
             warehouse: Optional[Path] = WarehouseOpt):
-    """Every source document (by priority) and every snapshot, with its provenance and last load."""
-    listing = pull_mod.list_sources(warehouse)
+    """Every source document (by priority), its age and whether its series is overdue, and every
+    snapshot, with its provenance and last load."""
+    import datetime as dt
+
+    from . import freshness
+
+    listing = freshness.annotate(pull_mod.list_sources(warehouse), dt.date.today())
     if fmt == "json":
         sys.stdout.write(json.dumps(listing, ensure_ascii=False, default=str, indent=1) + "\n")
         return
@@ -250,6 +262,14 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
                    f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+        typer.echo(f"{'':5}age {s['age_days'] if s['age_days'] is not None else '?'} days; "
+                   + (f"series {s['series']}: {'OVERDUE' if s['overdue'] else 'on time'}" if s["series"]
+                      else "one-off (no series)"))
+    typer.echo("\nSERIES (cadence; next release expected; overdue after its grace days)")
+    for r in listing["series"]:
+        typer.echo(f"{r['series']:28} {r['cadence']:9} latest {r['latest_release']} ({r['age_days']} days old); "
+                   f"next expected {r['next_expected']}"
+                   + (f"; OVERDUE by {r['days_overdue']} days" if r["overdue"] else "; on time"))
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]
@@ -259,6 +279,27 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         typer.echo(f"{'':20} origin {s['origin']}; fetched {s['fetched_at'] or 'not recorded'}; {loaded}")
         if s.get("licence"):
             typer.echo(f"{'':20} licence: {s['licence']}")
+
+
+@app.command()
+def status(fmt: str = typer.Option("table", "--format", help="table or json"),
+           today: Optional[str] = typer.Option(None, help="Judge freshness as of this date (YYYY-MM-DD; default today)."),
+           api_url: Optional[str] = typer.Option(None, "--api-url", envvar="PREFECT_API_URL",
+                                                 help="Prefect API to ask (default $PREFECT_API_URL; without one, prefect.yaml's cron)."),
+           warehouse: Optional[Path] = WarehouseOpt):
+    """Is the annual schedule healthy? Exit 0 if so; else the sum of 4 (last run failed), 8 (a source
+    is overdue), 16 (the published edition is older than the schedule allows)."""
+    import datetime as dt
+
+    from . import status as status_mod
+
+    s = status_mod.status(today=dt.date.fromisoformat(today) if today else None, warehouse_path=warehouse,
+                          api_url=api_url)
+    if fmt == "json":
+        typer.echo(json.dumps(s, ensure_ascii=False, default=str, indent=1))
+    else:
+        typer.echo("\n".join(status_mod.table_lines(s)))
+    raise typer.Exit(s["exit_code"])
 
 
 FormatOpt = typer.Option("table", "--format", "-f", help="table, csv, json or markdown")

@@ -224,6 +224,11 @@ def compute_stage(warehouse_path: Path | None = None, year: int | str | None = N
         years = metrics.brief_years(con)
     finally:
         con.close()
+    return pick_years(years, year)
+
+
+def pick_years(years: list[int], year: int | str | None) -> list[int]:
+    """The years a run briefs, of the years with participation figures (compute_stage, and the plan)."""
     if not years:
         raise NgobriefError("the warehouse has no year with participation figures (both counts published)")
     if year in (None, "every"):
