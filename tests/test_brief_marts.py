@@ -8,7 +8,8 @@ import re
 import polars as pl
 import pytest
 
-from ngobrief import metrics, parse, render
+from ngobrief import metrics, render
+from ngobrief.ingest.layouts.ricf_tsv import PROVINCES
 
 TYPES = list(metrics.TYPE_ORDER)
 
@@ -135,7 +136,7 @@ def test_every_register_province_has_a_label(con, lang):
 
 def test_chinese_province_labels_match_the_register_parsers_table():
     zh = render.content("zh")["register"]["provinces"]
-    assert zh == {pinyin: chinese for chinese, pinyin in parse.PROVINCES.items()}
+    assert zh == {pinyin: chinese for chinese, pinyin in PROVINCES.items()}
 
 
 # ---- where sources disagree ----

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-MODULES = ["ngobrief.cli", "ngobrief.pull", "ngobrief.parse", "ngobrief.warehouse", "ngobrief.validate",
+MODULES = ["ngobrief.cli", "ngobrief.pull", "ngobrief.ingest", "ngobrief.ingest.load", "ngobrief.warehouse", "ngobrief.validate",
            "ngobrief.metrics", "ngobrief.render", "ngobrief.pipeline", "ngobrief.inspect"]
 
 
