@@ -165,6 +165,9 @@ METRICS = {
                      "overseas_projects", "overseas_project_countries", "source_ids"]),
     "definitions": (lambda con, year, start: metrics_mod.engagement_definitions(con),
                     ["definition_id", "term", "counted_by", "description"]),
+    "register": (lambda con, year, start: metrics_mod.register(con, year),
+                 ["record_year", "measure", "province", "value", "recorded", "foundations", "coverage_pct",
+                  "pct_of_foundations", "source_id"]),
 }
 
 
@@ -172,7 +175,8 @@ METRICS = {
 def metrics(year: Optional[int] = typer.Option(None, help="Only rows for this year (for cagr: ending in it)."),
             fmt: str = typer.Option("table", "--format", help="table, csv or json"),
             metric: str = typer.Option("participation", help="participation, trends (registered), "
-                                       "participation-trends, cagr (registered, any two years), foundations, definitions"),
+                                       "participation-trends, cagr (registered, any two years), foundations, definitions, "
+                                       "register (the RICF register by record year, with coverage)"),
             from_year: Optional[int] = typer.Option(None, "--from-year", help="cagr only: growth starting in this year."),
             warehouse: Optional[Path] = WarehouseOpt):
     """Metrics from the marts: participation ratios, trends, growth rates, foundations' international activity."""

@@ -208,6 +208,23 @@ def register_foundations_by_group(con, record_year: int | None = None,
     """, {"year": record_year, "grouped_by": grouped_by})
 
 
+def register(con, record_year: int | None = None) -> pl.DataFrame:
+    """The register as a metric (marts.register_measures): per record year, foundations, public and
+    non-public, national and local, by province and international focus, each with its coverage
+    (recorded of foundations); NULL where the register does not record the measure."""
+    return _read(con, """
+        SELECT * FROM marts.register_measures WHERE ($year IS NULL OR record_year = $year)
+    """, {"year": record_year})
+
+
+def register_year(con, edition_year: int, measure: str = "international_focus") -> int | None:
+    """The register a brief of `edition_year` uses (marts.register_year_for): the nearest record year
+    among the registers that record `measure`, never a later one that lacks it; None with no register."""
+    rows = con.sql("SELECT record_year FROM marts.register_year_for($year, $measure)",
+                   params={"year": edition_year, "measure": measure}).fetchall()
+    return rows[0][0] if rows else None
+
+
 def register_international_foundations(con, record_year: int | None = None) -> pl.DataFrame:
     """Each foundation on the register whose focus includes international affairs
     (marts.register_international_foundations)."""

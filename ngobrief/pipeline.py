@@ -88,14 +88,15 @@ def pending_snapshots(snapshots: list[pull.Snapshot], warehouse_path: Path | Non
 
 def parse_cache_key(snapshot: pull.Snapshot) -> str:
     """What a parse result depends on: the snapshot's bytes, its parser, the read options its manifest
-    entry records (encoding, sheet, ...), the code that parse runs (the shared reader and the layout's
-    own module: ingest.parser_version) and the Polars version (which writes the cached frames and must
-    read them back)."""
+    entry records (encoding, sheet, ...), the code and contract the parse runs (the shared reader, the
+    layout's own module and contract, the source's aliases: ingest.parser_version) and the Polars
+    version (which writes the cached frames and must read them back)."""
     import polars
 
     options = hashlib.sha256(json.dumps([snapshot.source_id, snapshot.options], sort_keys=True,
                                         default=str).encode("utf-8")).hexdigest()[:12]
-    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{ingest.parser_version(snapshot.parser)[:16]}"
+    code = ingest.parser_version(snapshot.parser, snapshot.source_id)[:16]
+    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{code}"
             f"-polars{polars.__version__}")
 
 

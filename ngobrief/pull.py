@@ -378,7 +378,8 @@ def _parse_pulled(got: _Pulled, parser: str | None, options: dict, source_id: st
     name = got.name
     parser_name, parsed = ingest.parse_source(
         got.data, parser=parser, name=name, encoding=options["encoding"], sheet=options["sheet"],
-        source_id=source_id, measure=options["measure"], period=options["period"], unit=options["unit"])
+        source_id=source_id, measure=options["measure"], period=options["period"], unit=options["unit"],
+        overrides=ingest.source_overrides(source_id, {"sources": sources}))
     lay = ingest.layout(parser_name)
     if lay.cites_per_row and new_source is not None and not named:
         # rows that name their own sources: no empty source entry for the file itself

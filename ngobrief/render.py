@@ -220,13 +220,12 @@ def source_disagreements(con, up_to_year: int, measures: list[str], types: list[
 
 def register_foundations(con, year: int) -> dict | None:
     """The foundation register (RICF) for the foundations section: its groups from
-    marts.register_foundations_by_group, from the register whose record year is nearest the edition
-    year (the earlier one on a tie). None when no register is loaded. The brief labels a register of
-    another year with its own year (see docs/brief.md)."""
-    years = metrics.register_years(con)
-    if not years:
+    marts.register_foundations_by_group, from the register marts.register_year_for chooses (the nearest
+    record year among those that record international focus). None when no register is loaded. The
+    brief labels a register of another year with its own year (see docs/brief.md)."""
+    record_year = metrics.register_year(con, year)   # the rule lives in marts.register_year_for
+    if record_year is None:
         return None
-    record_year = min(years, key=lambda y: (abs(y - year), y))
     groups = metrics.register_foundations_by_group(con, record_year)
 
     def grouped(by: str) -> list[dict]:
@@ -772,7 +771,7 @@ def _register(reg: dict | None, year: int, types: list[str], text: dict, fmt: Fo
             for t in ("foundation_public", "foundation_nonpublic", "foundation") if t in types]
     provinces = []
     if "foundation" in types:
-        ranked = [g for g in reg["by_province"] if g["international_focus"] > 0]   # metrics ranks them
+        ranked = [g for g in reg["by_province"] if (g["international_focus"] or 0) > 0]   # metrics ranks them
         if len(ranked) > REGISTER_PROVINCES:
             last = ranked[REGISTER_PROVINCES - 1]["international_focus"]
             ranked = [g for g in ranked if g["international_focus"] >= last]

@@ -141,11 +141,12 @@ def _timestamp(text) -> dt.datetime | None:
 
 def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tables: tuple[str, str],
                    clear: list[str], encoding: str | None = None, sheet: str | None = None,
-                   sources: dict[str, dict] | None = None) -> int:
+                   sources: dict[str, dict] | None = None, drift: pl.DataFrame | None = None) -> int:
     """Replace one snapshot's rows in its raw and staging `tables`, and its provenance row, in a single
     transaction (with `sources`, raw.sources is replaced in the same transaction). Its rows are first
     cleared from every table in `clear`: it may have been read in another layout before. Callers load
-    through ngobrief.ingest.load_snapshot, which knows each layout's tables.
+    through ngobrief.ingest.load_snapshot, which knows each layout's tables. `drift` (kind, column_name,
+    suggestion) replaces the snapshot's rows in raw.schema_drift.
 
     Loading the same bytes again changes nothing (not even the provenance timestamp)."""
     raw_table, staging_table = tables
@@ -166,6 +167,11 @@ def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tab
             con.register("incoming", frame.select(cols).to_arrow())
             con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
             con.unregister("incoming")
+        con.execute("DELETE FROM raw.schema_drift WHERE snapshot_id = ?", [snapshot.snapshot_id])
+        if drift is not None and drift.height:
+            con.executemany("INSERT INTO raw.schema_drift VALUES (?, ?, ?, ?, ?)",
+                            [[snapshot.snapshot_id, snapshot.parser, *r]
+                             for r in drift.select("kind", "column_name", "suggestion").iter_rows()])
         con.execute("DELETE FROM raw.snapshots WHERE snapshot_id = ?", [snapshot.snapshot_id])
         con.execute(
             """INSERT INTO raw.snapshots (snapshot_id, file, sha256, bytes, parser, origin, fetched_at,

@@ -135,7 +135,7 @@ def test_parse_cache_key_follows_the_snapshot_bytes_and_the_parser_code(monkeypa
     assert key == pipeline.parse_cache_key(dataclasses.replace(snap, snapshot_id="a copy", path=Path("elsewhere")))
     assert snap.sha256 in key
     assert pipeline.parse_cache_key(dataclasses.replace(snap, sha256="0" * 64)) != key
-    monkeypatch.setattr(pipeline.ingest, "parser_version", lambda parser: "f" * 64)
+    monkeypatch.setattr(pipeline.ingest, "parser_version", lambda parser, source_id=None: "f" * 64)
     assert pipeline.parse_cache_key(snap) != key
 
 

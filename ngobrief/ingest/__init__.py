@@ -23,7 +23,7 @@ __all__ = ["Layout", "Parsed", "Source", "Table", "detect", "registry", "layout"
 
 _HERE = Path(__file__).resolve().parent
 # The code every layout's parse runs besides its own module: a change here parses every snapshot again.
-SHARED_READER = ("read.py", "checks.py", "published.py")
+SHARED_READER = ("read.py", "checks.py", "published.py", "coerce.py", "coercions.toml", "contract.py")
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,10 @@ class Layout:
         return self.module.parse(source)
 
     def code_files(self) -> list[Path]:
-        """The files a parse in this layout depends on: the shared reader and the layout's module."""
-        return [*(_HERE / f for f in SHARED_READER), Path(self.module.__file__)]
+        """The files a parse in this layout depends on: the shared reader, the layout's module and its
+        contract."""
+        contract = getattr(self.module, "CONTRACT", None)
+        return [*(_HERE / f for f in SHARED_READER), Path(self.module.__file__), *([contract] if contract else [])]
 
 
 def _layout(module: ModuleType) -> Layout:
@@ -98,13 +100,15 @@ def detect(table: Table) -> str:
 
 def parse_source(data: Path | bytes, *, parser: str | None = None, name: str | None = None,
                  encoding: str | None = None, sheet: str | None = None, source_id: str | None = None,
-                 measure: str | None = None, period: str | None = None,
-                 unit: str | None = None) -> tuple[str, Parsed]:
-    """Read any supported file and parse it with `parser` (default: detected). Returns (parser, Parsed)."""
+                 measure: str | None = None, period: str | None = None, unit: str | None = None,
+                 overrides: dict | None = None) -> tuple[str, Parsed]:
+    """Read any supported file and parse it with `parser` (default: detected), its contract extended by
+    the source's `overrides` (source_overrides). Returns (parser, Parsed)."""
     name = name or (str(data) if isinstance(data, Path) else "<data>")
     lay = layout(parser, name) if parser is not None else None
     source = Source(data, name, encoding, sheet, source_id,
-                    {k: v for k, v in (("measure", measure), ("period", period), ("unit", unit)) if v is not None})
+                    {k: v for k, v in (("measure", measure), ("period", period), ("unit", unit)) if v is not None},
+                    overrides)
     lay = lay or registry()[detect(source.table())]
     return lay.name, lay.parse(source)
 
@@ -114,13 +118,36 @@ def parse_snapshot(snapshot) -> Parsed:
     o = snapshot.options
     return parse_source(snapshot.path, parser=snapshot.parser, name=f"data/{snapshot.file}",
                         encoding=o.get("encoding"), sheet=o.get("sheet"), source_id=snapshot.source_id,
-                        measure=o.get("measure"), period=o.get("period"), unit=o.get("unit"))[1]
+                        measure=o.get("measure"), period=o.get("period"), unit=o.get("unit"),
+                        overrides=source_overrides(snapshot.source_id))[1]
 
 
-def parser_version(parser: str) -> str:
-    """sha256 of what a parse in layout `parser` depends on (ingest.Layout.code_files): a fix to one
-    layout parses that layout's snapshots again, and only those."""
+def source_overrides(source_id: str | None, manifest: dict | None = None) -> dict | None:
+    """What a source adds to its layout's contract: [sources.ID.contract] in data/sources.toml
+    (`aliases = {column = [header, ...]}`, `optional = [column, ...]`)."""
+    if source_id is None:
+        return None
+    if manifest is None:
+        import tomllib
+
+        from .. import config
+
+        try:
+            with open(config.MANIFEST, "rb") as fh:
+                manifest = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError):
+            return None
+    return manifest.get("sources", {}).get(source_id, {}).get("contract") or None
+
+
+def parser_version(parser: str, source_id: str | None = None) -> str:
+    """sha256 of what a parse in layout `parser` depends on (Layout.code_files: the shared reader, the
+    layout's module and contract) and of the source's own aliases: a fix to one layout, or to one
+    source's aliases, parses only those snapshots again."""
+    import json
+
     h = hashlib.sha256()
     for f in layout(parser).code_files():
         h.update(f.name.encode("utf-8") + b"\0" + f.read_bytes() + b"\0")
+    h.update(json.dumps(source_overrides(source_id), sort_keys=True, default=str).encode("utf-8"))
     return h.hexdigest()

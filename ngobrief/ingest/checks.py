@@ -11,7 +11,7 @@ import polars as pl
 
 from ..errors import InputError
 from .published import is_missing, parse_published
-from .read import Table, text_frame
+from .read import Table, norm_header, text_frame
 
 PERIODS = ("year_end", "Q1", "Q2", "Q3", "Q4", "as_of")
 OBSERVATION_COLUMNS = ("year", "period", "as_of", "measure", "org_type", "value", "as_published",
@@ -34,6 +34,13 @@ def require_columns(df_or_header, path, columns, *, row: int | None = None, exac
         raise InputError(path, "a column this layout does not have", row=row, column=unknown[0], value=unknown[0],
                          hint=f"expected columns: {', '.join(columns)}; delete or rename it")
 
+
+
+def has_most_columns(table: Table, columns) -> bool:
+    """A header with most of a layout's columns is in that layout (detection), so that the one missing
+    or renamed is named rather than the layout not being recognized."""
+    first = [norm_header(c) for c in table.rows[0][1]]
+    return sum(c in first for c in columns) * 2 > len(columns)
 
 
 def exact_columns(table: Table, columns, rows_are: str) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -29,5 +29,6 @@ def load_snapshot(con, snapshot, parsed: Parsed | None = None, *, sources: dict 
     parsed = parsed if parsed is not None else parse_snapshot(snapshot)
     rows = warehouse.write_snapshot(con, snapshot, parsed.raw, parsed.typed,
                                     tables=layout(snapshot.parser, snapshot.file).targets, clear=snapshot_tables(),
-                                    encoding=parsed.encoding, sheet=parsed.sheet, sources=sources)
+                                    encoding=parsed.encoding, sheet=parsed.sheet, sources=sources,
+                                    drift=parsed.drift)
     return Loaded(rows, list(parsed.notes))

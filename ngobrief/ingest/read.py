@@ -42,6 +42,7 @@ class Parsed:
     encoding: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    drift: pl.DataFrame | None = None          # columns new, missing or renamed against the contract
 
 
 _CJK = re.compile("[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
@@ -261,10 +262,11 @@ def _xlsx_text(cell) -> str:
         return ""
     if isinstance(v, bool):
         return str(v).upper()
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.datetime) and v.time() != dt.time():
+        return v.isoformat(sep=" ")
     if isinstance(v, dt.date):
-        return v.isoformat()
+        d = v.date() if isinstance(v, dt.datetime) else v
+        return _date_as_formatted(d, cell.number_format or "") or d.isoformat()
     if isinstance(v, (int, float)):
         fmt = (cell.number_format or "General").split(";")[0]
         m = re.search(r"0\.(0+)", fmt)
@@ -277,6 +279,31 @@ def _xlsx_text(cell) -> str:
             return str(int(v))
         return format(Decimal(repr(float(v))), "f")
     return str(v)
+
+
+_DATE_TOKENS = re.compile(r'"[^"]*"|\\.|y+|m+|d+|[^ymd"\\]+')
+
+
+def _date_as_formatted(d: dt.date, number_format: str) -> str | None:
+    """A date cell as its number format shows it (m/d/yyyy -> 7/31/2007, yyyy"年"mm"月"dd"日" ->
+    2007年07月31日), so that a typed date reads as the same text as a CSV of the same sheet; None for a
+    format with times or anything else not a plain date."""
+    out = []
+    for t in _DATE_TOKENS.findall(number_format.split(";")[0].lower()):
+        if t.startswith('"'):
+            out.append(t[1:-1])
+        elif t.startswith("\\"):
+            out.append(t[1:])
+        elif t[0] == "y":
+            out.append(f"{d.year:04d}" if len(t) > 2 else f"{d.year % 100:02d}")
+        elif t[0] in "md" and len(t) <= 2:
+            n = d.month if t[0] == "m" else d.day
+            out.append(f"{n:02d}" if len(t) == 2 else str(n))
+        elif any(c.isalpha() for c in t) or t[0] in "md":
+            return None
+        else:
+            out.append(t)
+    return "".join(out) or None
 
 
 def _read_xlsx(data: bytes, name: str, sheet: str | None) -> Table:
@@ -407,6 +434,7 @@ class Source:
     sheet: str | None = None
     source_id: str | None = None
     options: dict = field(default_factory=dict)     # layout options (measure, period, unit)
+    overrides: dict | None = None                   # the source's contract aliases (data/sources.toml)
     _table: Table | None = field(default=None, repr=False)
 
     def table(self) -> Table:

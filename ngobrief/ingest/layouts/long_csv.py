@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
+from .. import contract
 from ..checks import (OBSERVATION_COLUMNS, PERIODS, blank_to_null, check_figure, check_year, drop_repeats,
-                      exact_columns, figures, first_bad)
+                      exact_columns, figures, first_bad, has_most_columns)
 from ..published import is_missing
-from ..read import Parsed, Source, Table, norm_header
+from ..read import Parsed, Source, Table
 
 NAME = "long_csv"
 DESCRIPTION = "the canonical long layout (one row per figure)"
@@ -15,14 +18,12 @@ TARGETS = ("raw.observations", "staging.observations")
 DETECT_ORDER = 10
 CITES_PER_ROW = True      # every row names its source document: the file itself needs none
 
-LONG_COLUMNS = ("year", "period", "as_of", "measure", "org_type", "value",
-                "as_published", "unit", "source_id", "note")
+CONTRACT = Path(__file__).with_suffix(".toml")
+LONG_COLUMNS = tuple(contract.load(CONTRACT).columns)
 
 
 def detect(table: Table) -> bool:
-    """Most of the layout's columns: this layout, so that the missing or renamed one is named."""
-    first = [norm_header(c) for c in table.rows[0][1]]
-    return sum(c in first for c in LONG_COLUMNS) * 2 > len(LONG_COLUMNS)
+    return has_most_columns(table, LONG_COLUMNS)
 
 
 def parse(source: Source) -> Parsed:

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from ...errors import InputError
+from .. import contract
 from ..checks import first_bad, today
 from ..read import BLOCK, Parsed, Source, cell_at, first_undecodable, header_line
 
@@ -34,29 +35,26 @@ def parse(source: Source) -> Parsed:
     """Read by Polars end to end: no per-cell Python at register size. Fetched bytes are written to a
     temporary file first (Polars maps a file, not a buffer)."""
     if isinstance(source.data, Path):
-        raw, typed = org_register_parse(source.data, encoding=source.encoding)
-        return Parsed(raw, typed, encoding=source.encoding)
+        return _parsed(source.data, source.encoding)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(source.name or "register.csv").name
         path.write_bytes(source.data)
         try:
-            raw, typed = org_register_parse(path, encoding=source.encoding)
+            return _parsed(path, source.encoding)
         except InputError as exc:  # name the file the user gave, not the temporary copy
             raise InputError(source.name or "input", exc.message, row=exc.row, column=exc.column,
                              value=exc.value, hint=exc.hint) from None
-    return Parsed(raw, typed, encoding=source.encoding)
 
 
-ORG_REGISTER_COLUMNS = {  # our name: the headers a register export may use for it
-    "credit_code": ("统一社会信用代码", "credit_code"),
-    "name": ("社会组织名称", "name"),
-    "org_type": ("社会组织类型", "org_type"),
-    "registering_authority": ("登记管理机关", "registering_authority"),
-    "province": ("所在省份", "province"),
-    "founded_on": ("成立登记日期", "founded_on"),
-    "business_scope": ("业务范围", "business_scope"),
-    "engaged_international": ("国际交流合作", "engaged_international"),
-}
+def _parsed(path: Path, encoding: str | None) -> Parsed:
+    raw, typed, header = _parse(path, encoding)
+    drift = _CONTRACT.resolve(header, str(path), None).drift()
+    return Parsed(raw, typed, encoding=encoding, notes=contract.drift_lines(drift), drift=drift)
+
+
+CONTRACT = Path(__file__).with_suffix(".toml")
+_CONTRACT = contract.load(CONTRACT)
+ORG_REGISTER_COLUMNS = {c.name: c.headers for c in _CONTRACT.columns.values()}  # ours: headers a register may use
 ORG_REGISTER_TYPES = {
     "社会团体": "social_association", "民办非企业单位": "private_non_enterprise",
     "社会服务机构": "private_non_enterprise",  # the name for 民办非企业单位 since 2016
@@ -162,6 +160,11 @@ def _org_register_notes(path: Path) -> int:
 
 def org_register_read(path: Path, *, encoding: str | None = None) -> pl.DataFrame:
     """Every cell as text under our column names, with `source_row` (the file's line number)."""
+    return _read(path, encoding)[0]
+
+
+def _read(path: Path, encoding: str | None) -> tuple[pl.DataFrame, list[str]]:
+    """org_register_read, and the file's header as printed (for the drift report)."""
     path = Path(path)
     utf8, _ = org_register_utf8(path, encoding)
     try:
@@ -192,13 +195,17 @@ def org_register_read(path: Path, *, encoding: str | None = None) -> pl.DataFram
     return (df.select([pl.col(c).alias(ours) for c, ours in rename.items()])
             .select(list(ORG_REGISTER_COLUMNS))
             .with_row_index("source_row", offset=notes + 2)
-            .with_columns(pl.col("source_row").cast(pl.Int64)))
+            .with_columns(pl.col("source_row").cast(pl.Int64))), list(names.values())
 
 
 def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(raw, typed): raw is every cell as text; typed has org_type in our words, a date and a flag."""
+    return _parse(path, encoding)[:2]
+
+
+def _parse(path: Path, encoding: str | None) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     path = Path(path)
-    raw = org_register_read(path, encoding=encoding)
+    raw, header = _read(path, encoding)
     if raw.height == 0:
         raise InputError(path, "the register has a header but no organizations",
                          row=_org_register_notes(path) + 1)
@@ -226,7 +233,7 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
         founded.alias("founded_on"), cell("business_scope"), flag.alias("engaged_international"),
         pl.col("source_row"),
     )
-    return raw, typed
+    return raw, typed, header
 
 
 # --------------------------------------------------------------------------------------------------

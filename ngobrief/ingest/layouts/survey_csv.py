@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
-from ..checks import blank_to_null, exact_columns, first_bad
-from ..read import Parsed, Source, Table, norm_header
+from .. import contract
+from ..checks import blank_to_null, exact_columns, first_bad, has_most_columns
+from ..read import Parsed, Source, Table
 
 NAME = "survey_csv"
 DESCRIPTION = "the CANGO survey's sector priorities"
@@ -13,12 +16,12 @@ TARGETS = ("raw.survey_priorities", "staging.survey_priorities")
 DETECT_ORDER = 20
 CITES_PER_ROW = True
 
-SURVEY_COLUMNS = ("rank", "sector_en", "sector_zh", "support_band", "support_pct", "source_id", "note")
+CONTRACT = Path(__file__).with_suffix(".toml")
+SURVEY_COLUMNS = tuple(contract.load(CONTRACT).columns)
 
 
 def detect(table: Table) -> bool:
-    first = [norm_header(c) for c in table.rows[0][1]]
-    return sum(c in first for c in SURVEY_COLUMNS) * 2 > len(SURVEY_COLUMNS)
+    return has_most_columns(table, SURVEY_COLUMNS)
 
 
 def parse(source: Source) -> Parsed:

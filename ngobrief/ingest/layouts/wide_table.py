@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from pathlib import Path
 
 import polars as pl
 
 from ...errors import InputError
+from .. import contract
 from ..checks import PERIODS, check_figure, drop_repeats, parse_date, parse_year, strip_cells, today
 from ..published import is_missing, parse_published
 from ..read import Parsed, Source, Table, text_frame
@@ -19,42 +21,14 @@ DESCRIPTION = "a year × org-type table with English or Chinese headers"
 TARGETS = ("raw.table_cells", "staging.observations")
 DETECT_ORDER = 90     # the loosest test: after every layout with named columns
 
-YEAR_HEADERS = ("年份", "年度", "年", "year")
-ORG_TYPE_HEADERS = {
-    "all": ("社会组织", "社会组织总数", "社会组织合计", "合计", "总计", "总数", "all", "total",
-            "social organizations", "social organisations"),
-    "social_association": ("社会团体", "社团", "social_association", "social associations",
-                           "social association"),
-    "private_non_enterprise": ("民办非企业单位", "社会服务机构", "民非", "private_non_enterprise",
-                               "private non-enterprise units", "private non-enterprise unit",
-                               "social service organizations", "social service organisations"),
-    "foundation": ("基金会", "foundation", "foundations"),
-    "foundation_public": ("公募基金会", "公募", "foundation_public", "public foundations"),
-    "foundation_nonpublic": ("非公募基金会", "非公募", "foundation_nonpublic", "non-public foundations"),
-    "foundation_foreign_related": ("涉外基金会", "foundation_foreign_related"),
-    "foundation_overseas_rep_office": ("境外基金会代表机构", "foundation_overseas_rep_office"),
-}
-OTHER_HEADERS = {
-    "period": ("期间", "统计期", "统计期间", "period"),
-    "as_of": ("截至日期", "截止日期", "统计截止日期", "日期", "as_of", "date"),
-    "measure": ("指标", "measure"),
-    "source_id": ("来源", "source_id", "source"),
-    "note": ("备注", "说明", "注", "note", "notes"),
-}
-MEASURE_NAMES = {
-    "registered": ("登记数", "登记数量", "单位数", "机构数", "数量", "registered"),
-    "employees": ("职工人数", "从业人员", "吸纳就业", "employees"),
-    "engaged_international": ("国际及其他涉外组织", "国际及其他涉外组织类", "涉外组织", "engaged_international"),
-    "published_share_pct": ("占比", "比重", "published_share_pct"),
-}
-MEASURE_UNITS = {"registered": "organizations", "engaged_international": "organizations",
-                 "employees": "persons", "published_share_pct": "percent"}
-PERIOD_NAMES = {
-    "year_end": ("年末", "年底", "全年", "year_end"),
-    "Q1": ("一季度", "第一季度", "1季度", "Q1"), "Q2": ("二季度", "第二季度", "2季度", "Q2"),
-    "Q3": ("三季度", "第三季度", "3季度", "Q3"), "Q4": ("四季度", "第四季度", "4季度", "Q4"),
-    "as_of": ("as_of",),
-}
+CONTRACT = Path(__file__).with_suffix(".toml")
+_DECLARED = contract.declared(CONTRACT)
+YEAR_HEADERS = tuple(_DECLARED["years"])
+ORG_TYPE_HEADERS = {k: tuple(v) for k, v in _DECLARED["org_types"].items()}
+OTHER_HEADERS = {k: tuple(v) for k, v in _DECLARED["other_columns"].items()}
+MEASURE_NAMES = {k: tuple(v) for k, v in _DECLARED["measures"].items()}
+PERIOD_NAMES = {k: tuple(v) for k, v in _DECLARED["periods"].items()}
+MEASURE_UNITS = dict(_DECLARED["units"])
 PERIOD_ENDS = {"year_end": (12, 31), "Q1": (3, 31), "Q2": (6, 30), "Q3": (9, 30), "Q4": (12, 31)}
 
 # `社会组织（万个）`: the part in brackets is the column's unit.
