@@ -13,7 +13,7 @@ from typing import Optional
 import duckdb
 import typer
 
-from . import config, lock, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
+from . import config, ingest, lock, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
 from .errors import NgobriefError, os_error_message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -121,7 +121,7 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
          title: Optional[str] = typer.Option(None, help="Title of a new source."),
          kind: Optional[str] = typer.Option(None, help="Kind of a new source (sets its priority): primary, 'primary (reprint)', ..., secondary (default)."),
          published: Optional[str] = typer.Option(None, help="Publication date of a new source (YYYY-MM-DD or YYYY)."),
-         parser: Optional[str] = typer.Option(None, help="long_csv, wide_table, survey_csv or ricf_tsv (default: told from the header)."),
+         parser: Optional[str] = typer.Option(None, help=ingest.parser_help()),
          sheet: Optional[str] = typer.Option(None, help="XLSX sheet to read (default: the first)."),
          encoding: Optional[str] = typer.Option(None, help="Text encoding, e.g. gb18030 (default: detected)."),
          measure: Optional[str] = typer.Option(None, help="Wide tables: the measure of the figures (default registered)."),
@@ -192,6 +192,9 @@ METRICS = {
                      "overseas_projects", "overseas_project_countries", "source_ids"]),
     "definitions": (lambda con, year, start: metrics_mod.engagement_definitions(con),
                     ["definition_id", "term", "counted_by", "description"]),
+    "register": (lambda con, year, start: metrics_mod.register(con, year),
+                 ["record_year", "measure", "province", "value", "recorded", "foundations", "coverage_pct",
+                  "pct_of_foundations", "source_id"]),
 }
 
 
@@ -199,7 +202,8 @@ METRICS = {
 def metrics(year: Optional[int] = typer.Option(None, help="Only rows for this year (for cagr: ending in it)."),
             fmt: str = typer.Option("table", "--format", help="table, csv or json"),
             metric: str = typer.Option("participation", help="participation, trends (registered), "
-                                       "participation-trends, cagr (registered, any two years), foundations, definitions"),
+                                       "participation-trends, cagr (registered, any two years), foundations, definitions, "
+                                       "register (the RICF register by record year, with coverage)"),
             from_year: Optional[int] = typer.Option(None, "--from-year", help="cagr only: growth starting in this year."),
             warehouse: Optional[Path] = WarehouseOpt):
     """Metrics from the marts: participation ratios, trends, growth rates, foundations' international activity."""

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import brief, config, lock, metrics, parse, pull, validate, validation_inputs, warehouse
+from . import brief, config, ingest, lock, metrics, pull, validate, validation_inputs, warehouse
+from .ingest.load import load_snapshot
 from .errors import NgobriefError, OutputError, PublishingBlocked, os_error_message
 
 
@@ -82,40 +82,36 @@ def pending_snapshots(snapshots: list[pull.Snapshot], warehouse_path: Path | Non
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
         return [s for s in snapshots
-                if s.parser in parse.LAYOUTS and warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256]
+                if s.parser in ingest.registry() and warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256]
     finally:
         con.close()
 
 
-def parser_version() -> str:
-    """sha256 of the parse module's code: a parser fix must not reuse frames the old code produced."""
-    return hashlib.sha256(inspect.getsource(parse).encode("utf-8")).hexdigest()
-
-
 def parse_cache_key(snapshot: pull.Snapshot) -> str:
     """What a parse result depends on: the snapshot's bytes, its parser, the read options its manifest
-    entry records (encoding, sheet, ...), the parser's code and the Polars version (which writes the
-    cached frames and must read them back)."""
+    entry records (encoding, sheet, ...), the code and contract the parse runs (the shared reader, the
+    layout's own module and contract, the source's aliases: ingest.parser_version) and the Polars
+    version (which writes the cached frames and must read them back)."""
     import polars
 
     options = hashlib.sha256(json.dumps([snapshot.source_id, snapshot.options], sort_keys=True,
                                         default=str).encode("utf-8")).hexdigest()[:12]
-    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{parser_version()[:16]}"
+    code = ingest.parser_version(snapshot.parser, snapshot.source_id)[:16]
+    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{code}"
             f"-polars{polars.__version__}")
 
 
-def parse_stage(snapshot: pull.Snapshot) -> parse.Parsed:
+def parse_stage(snapshot: pull.Snapshot) -> ingest.Parsed:
     """Parse one snapshot into its raw and typed frames; reads the file only, writes nothing."""
-    return parse.parse_snapshot(snapshot)
+    return ingest.parse_snapshot(snapshot)
 
 
-def store_stage(snapshot: pull.Snapshot, parsed: parse.Parsed, warehouse_path: Path | None = None) -> int:
+def store_stage(snapshot: pull.Snapshot, parsed: ingest.Parsed, warehouse_path: Path | None = None) -> int:
     """Load one snapshot's parsed frames into raw and staging (one transaction). Returns rows loaded."""
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
-            return warehouse.load_snapshot(con, snapshot, parsed.raw, parsed.typed,
-                                           encoding=parsed.encoding, sheet=parsed.sheet)
+            return load_snapshot(con, snapshot, parsed).rows
         finally:
             con.close()
 

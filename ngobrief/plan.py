@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import config, metrics, parse, pipeline, pull, validate, warehouse
+from . import config, ingest, metrics, pipeline, pull, validate, warehouse
+from .ingest.load import load_snapshot
 from .brief.naming import brief_path
 
 
@@ -45,18 +46,17 @@ def make_plan(year: int | str | None = None, langs: list[str] | tuple[str, ...] 
         cache = parse_cache_dir()
         steps = []
         for s in snapshots:
-            if s.parser not in parse.LAYOUTS:
+            if s.parser not in ingest.registry():
                 steps.append({"snapshot": s.snapshot_id, "action": "skip", "why": f"no parser for {s.parser}"})
                 continue
-            if warehouse.loaded_sha256(con, s.snapshot_id) == s.sha256:
-                steps.append({"snapshot": s.snapshot_id, "action": "unchanged", "sha256": s.sha256[:12]})
-                continue
             hit = (cache / pipeline.parse_cache_key(s)).exists()
-            parsed = pipeline.parse_stage(s)
-            rows = warehouse.load_snapshot(con, s, parsed.raw, parsed.typed, encoding=parsed.encoding,
-                                           sheet=parsed.sheet)
-            steps.append({"snapshot": s.snapshot_id, "action": "load", "sha256": s.sha256[:12],
-                          "parse": "cache hit" if hit else "cache miss", "rows": rows})
+            loaded = load_snapshot(con, s, pipeline.parse_stage(s)) if warehouse.loaded_sha256(
+                con, s.snapshot_id) != s.sha256 else None
+            if loaded is None:
+                steps.append({"snapshot": s.snapshot_id, "action": "unchanged", "sha256": s.sha256[:12]})
+            else:
+                steps.append({"snapshot": s.snapshot_id, "action": "load", "sha256": s.sha256[:12],
+                              "parse": "cache hit" if hit else "cache miss", "rows": loaded.rows})
         suites = [validate.read_suite(p)["name"] for p in validate.suite_files()]
         run = validate.run_suites(con)
         years = pipeline.pick_years(metrics.brief_years(con), year)

@@ -151,15 +151,26 @@ def test_parse_cache_key_follows_the_snapshot_bytes_and_the_parser_code(monkeypa
     assert key == pipeline.parse_cache_key(dataclasses.replace(snap, snapshot_id="a copy", path=Path("elsewhere")))
     assert snap.sha256 in key
     assert pipeline.parse_cache_key(dataclasses.replace(snap, sha256="0" * 64)) != key
-    monkeypatch.setattr(pipeline, "parser_version", lambda: "f" * 64)
+    monkeypatch.setattr(pipeline.ingest, "parser_version", lambda parser, source_id=None: "f" * 64)
     assert pipeline.parse_cache_key(snap) != key
+
+
+def test_a_fix_to_one_layout_parses_only_that_layout_again(monkeypatch, tmp_path):
+    ingest = pipeline.ingest
+    before = {name: ingest.parser_version(name) for name in ingest.registry()}
+    ricf = ingest.layout("ricf_tsv")
+    fixed = tmp_path / "ricf_tsv.py"
+    fixed.write_text(Path(ricf.module.__file__).read_text(encoding="utf-8") + "\n# a fix\n", encoding="utf-8")
+    monkeypatch.setattr(ricf.module, "__file__", str(fixed))
+    after = {name: ingest.parser_version(name) for name in ingest.registry()}
+    assert [name for name in before if before[name] != after[name]] == ["ricf_tsv"]
 
 
 def test_only_snapshots_new_to_the_warehouse_are_parsed(tmp_path):
     path = tmp_path / "w.duckdb"
     snaps = pipeline.pull_stage()
     pipeline.prepare_stage(path)
-    parseable = [s.snapshot_id for s in snaps if s.parser in pipeline.parse.LAYOUTS]
+    parseable = [s.snapshot_id for s in snaps if s.parser in pipeline.ingest.registry()]
     assert [s.snapshot_id for s in pipeline.pending_snapshots(snaps, path)] == parseable
     loaded = pipeline.load_stage(snaps, path)
     assert all(loaded[sid] > 0 for sid in parseable)
