@@ -12,7 +12,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from ngobrief import lock, parse as parse_mod, pipeline
+from ngobrief import lock, parse as parse_mod, pipeline, publishing
 from ngobrief.errors import NgobriefError
 
 # Tasks that write or read the warehouse are never cached: their result depends on its state. Only
@@ -65,6 +65,18 @@ def store(snapshot, frames, warehouse: Path | None):
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(warehouse: Path | None):
     return pipeline.validate_stage(warehouse)
+
+
+@task(name="begin-edition", cache_policy=NO_CACHE)
+def begin_edition(snapshots, warehouse: Path | None):
+    return publishing.begin_stage(snapshots, warehouse)
+
+
+@task(name="audit-and-publish", cache_policy=NO_CACHE)
+def audit_and_publish(build, checks):
+    from prefect.runtime import flow_run
+
+    return publishing.audit_and_publish(build, checks, flow_run_id=str(flow_run.id) if flow_run.id else None)
 
 
 @task(name="compute", cache_policy=NO_CACHE)

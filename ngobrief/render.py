@@ -856,7 +856,8 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
     try:
         doc = HTML(string=html, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
             pdf_variant="pdf/ua-1")
-        pdf = doc.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        # custom_metadata: the page's <meta name="NgobriefEdition"> goes into the PDF's metadata
+        pdf = doc.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False, custom_metadata=True)
     finally:
         logger.removeHandler(watch)
         logger.setLevel(level)
@@ -958,14 +959,13 @@ def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
     out = Path(out) if out else config.briefs_dir() / f"ngobrief-{year}-{lang}.pdf"
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
+    from .edition_section import section   # the warehouse edition the brief is built from
+
+    ctx["edition_section"] = section(con, lang, ctx["text"])
     chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
     inputs = inputs_sha256(ctx, html, chart_files)
     pages = write_pdf(html, out, charts=chart_files)
     pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
-    from .warehouse import transaction
-
-    with transaction(con):
-        con.execute("INSERT INTO audit.briefs VALUES (?, ?, ?, ?, ?, ?)",
-                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), year, lang, str(out), inputs, pdf_sha])
+    # the record of briefs written is kept beside the editions (editions.record_brief): a brief only reads
     return Brief(out, inputs, pdf_sha, pages)
