@@ -298,9 +298,13 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
     code = code_files()
     ident = edition_id(snaps, sources, code)
     current = published_id(warehouse_path)
+    manifest = read_manifest(warehouse_path)
+    if current and manifest.get("published") != current:
+        # killed between the rename and the manifest's update: the file says which edition is published
+        manifest["published"] = current
+        write_manifest(manifest, warehouse_path)
     if current == ident:
         return None
-    manifest = read_manifest(warehouse_path)
     number = max((e["number"] for e in manifest["editions"]), default=0) + 1
     builds = builds_dir(warehouse_path)
     builds.mkdir(parents=True, exist_ok=True)
