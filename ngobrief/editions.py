@@ -188,8 +188,10 @@ def published_id(warehouse_path: str | Path | None = None) -> str | None:
 
 
 def table_checksums(path: Path, exclude: dict[str, set[str]] | None = None) -> dict[str, str]:
-    """sha256 of every base table: its columns and types, then its rows sorted (equal content, equal
-    checksum whatever the row order), leaving out the `exclude` columns. Opens the file read-only."""
+    """A checksum of every base table: sha256 of its columns and types, its row count and the sum of
+    DuckDB's hash of each row (equal content, equal checksum whatever the row order; computed in one
+    scan, so a million-row register costs a fraction of a second). Leaves out the `exclude` columns.
+    Opens the file read-only."""
     exclude = exclude or {}
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -201,9 +203,10 @@ def table_checksums(path: Path, exclude: dict[str, set[str]] | None = None) -> d
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
                 "ORDER BY column_index", [schema, name]).fetchall() if c not in exclude.get(key, set())]
             select = ", ".join(f'"{c}"' for c, _ in cols)
-            rows = con.execute(f'SELECT ({select})::VARCHAR AS r FROM "{schema}"."{name}" ORDER BY r').fetchall()
+            rows, total = con.execute(f'SELECT count(*), coalesce(sum(hash({select})::HUGEINT), 0)::VARCHAR '
+                                      f'FROM "{schema}"."{name}"').fetchall()[0]
             h = hashlib.sha256("".join(f"{c} {t}\n" for c, t in cols).encode())   # a changed column or type counts
-            h.update("\n".join(r[0] for r in rows).encode("utf-8"))
+            h.update(f"{rows} {total}".encode())
             out[key] = h.hexdigest()
         return out
     finally:
