@@ -22,10 +22,11 @@ def section(con, lang: str, text: dict) -> dict | None:
         return None
     words = yaml.safe_load((config.TEMPLATES_DIR / "content" / "since_last_edition.yaml")
                            .read_text(encoding="utf-8"))[lang]
-    out = {"id": stamp["edition_id"], "number": stamp["number"], "heading": words["heading"],
+    since = stamp.get("since_previous")
+    out = {"id": stamp["edition_id"], "number": stamp["number"],
+           "heading": words["heading"] if since else words["heading_first"],
            "edition": _say(words["edition"], number=stamp["number"], id=stamp["edition_id"]),
            "compared": None, "code": None, "revised": [], "revised_title": words["revised_title"], "more": None}
-    since = stamp.get("since_previous")
     if not since:
         return out
     c, prev = since["counts"], since["previous"]
