@@ -49,7 +49,7 @@ def audit_and_publish(build: editions.Build, run: validate.ValidationRun,
     if run.errors:
         kept = editions.keep_failed(build)
         return Outcome(editions.published_id(build.warehouse), failed_build=kept, validation=summary,
-                       findings=[f"{f.suite}: {f.description}" for f in run.errors], notes=build.notes)
+                       findings=[f.summary() for f in run.errors], notes=build.notes)
     record = editions.publish(build, validation={k: summary[k] for k in ("run_id", "errors", "warnings", "findings")}
                               | {"report": summary["report"]}, flow_run_id=flow_run_id)
     return Outcome(record["id"], record["number"], new=True, validation=summary, notes=build.notes)
