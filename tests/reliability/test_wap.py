@@ -22,8 +22,6 @@ from ngobrief import config, editions
 from ._procs import ROOT, checksums, cli, cli_env, file_sha256
 
 DUCKDB_SHELL = Path(sys.executable).parent / "duckdb"   # duckdb-cli 1.5, from the test extra
-# Prefect's temporary server may take longer than its default 20 s to start on a busy machine.
-SLOW_START = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": 180}
 
 
 def revised_observations(data: Path, tmp: Path) -> Path:
@@ -66,7 +64,7 @@ def runs(tmp_path_factory):
     data = tmp / "data"
     shutil.copytree(config.DATA_DIR, data)
     out = tmp / "outputs"
-    env = cli_env(out, NGOBRIEF_DATA=data, **SLOW_START)
+    env = cli_env(out, NGOBRIEF_DATA=data)
     wh = out / "warehouse.duckdb"
     first = cli("run", "--year", "2013", "--lang", "en", env=env)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -150,7 +148,7 @@ def test_a_failing_audit_publishes_nothing_keeps_the_build_and_withdraw_lets_the
     from ngobrief import publishing
 
     out = tmp_path / "outputs"
-    env = cli_env(out, NGOBRIEF_DATA=data_copy, **SLOW_START)
+    env = cli_env(out, NGOBRIEF_DATA=data_copy)
     wh = out / "warehouse.duckdb"
     first = publishing.refresh(wh)          # edition 1, without Prefect
     before = file_sha256(wh)
