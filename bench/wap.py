@@ -1,15 +1,16 @@
 """Scenario d — write-audit-publish: what publishing a whole edition costs, against a plain in-place
 write of the same stages, measured in the same run (ratios, not seconds, are what to compare).
 
-    python bench/wap.py [--runs 3] [--register-rows 1000000] [--json PATH]
+    python bench/wap.py [--runs 3] [--register-runs N] [--register-rows 1000000] [--json PATH]
 
 Without Prefect, so that the difference is not lost in the flow's overhead (with Prefect, `ngobrief
 run` takes longer and the same added seconds weigh less):
 1. bundled data, end to end: refresh (load, validate; WAP: plus build copy, stamp, table checksums,
    keep, rename) and the 2013 briefs in English and Chinese; cold (no warehouse yet) and warm (a
    published warehouse exists and one snapshot changed, so WAP copies the published file first).
-2. the SYNTHETIC 1M-row register (bench/synthetic_org_register.py), its seeded defects at warning
-   level so that the edition publishes: refresh cold and warm, no briefs."""
+2. the SYNTHETIC 1M-row register (bench/synthetic_org_register.py) beside the bundled data, its
+   seeded defects at warning level so that the edition publishes: refresh cold and warm (another
+   register replaces it), no briefs."""
 
 from __future__ import annotations
 
@@ -41,17 +42,12 @@ def warning_suites(folder: Path) -> Path:
     return folder
 
 
-def data_with(folder: Path, extra: dict | None = None, files: dict[str, Path] | None = None,
-              only: list[str] | None = None) -> Path:
-    """A copy of data/ (only the snapshots `only`, when given), plus `extra` manifest entries."""
+def data_with(folder: Path, extra: dict | None = None, files: dict[str, Path] | None = None) -> Path:
+    """A copy of data/, plus `extra` manifest entries and their `files`."""
     import tomlkit
 
     shutil.copytree(harness.ROOT / "data", folder)
     doc = tomlkit.parse((folder / "sources.toml").read_text(encoding="utf-8"))
-    if only is not None:
-        for sid in list(doc["snapshots"]):
-            if sid not in only:
-                del doc["snapshots"][sid]
     for sid, entry in (extra or {}).items():
         t = tomlkit.table()
         t.update(entry)
@@ -103,11 +99,13 @@ def case(name: str, runs: int, tmp: Path, cold_data: Path, warm_data: Path, suit
 def main() -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--register-runs", type=int, default=None, help="runs for the register (default --runs)")
     ap.add_argument("--register-rows", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
-    result = {"scenario": "d", "runs": a.runs}
+    result = {"scenario": "d", "runs": a.runs, "register_runs": a.register_runs or a.runs,
+              "register_rows": a.register_rows}
     with tempfile.TemporaryDirectory(prefix="ngobrief-bench-d-") as t:
         tmp = Path(t)
         # 1. bundled data; warm: the survey snapshot's bytes changed (a trailing newline), one snapshot to load
@@ -117,17 +115,19 @@ def main() -> dict:
         survey.write_bytes(survey.read_bytes() + b"\n")
         _rehash(changed, "survey_priorities", survey)
         result["bundled"] = case("bundled", a.runs, tmp, bundled, changed, None, BRIEFS)
-        # 2. the SYNTHETIC register alone; warm: a second register (another seed) replaces it
+        print(report(result), flush=True)
+        if a.json:
+            harness.write_json(a.json, result)
+        # 2. the SYNTHETIC register beside the bundled data; warm: a second register (another seed) replaces it
         reg = synthetic_org_register.generate(a.register_rows, a.seed, tmp / "reg1")
         reg2 = synthetic_org_register.generate(a.register_rows, a.seed + 1, tmp / "reg2")
         suites = warning_suites(tmp / "suites")
         entry = {"parser": "org_register", "origin": "SYNTHETIC: bench/synthetic_org_register.py"}
         cold = data_with(tmp / "data-reg", {REGISTER_ID: {**entry, "file": "snapshots/register.csv", "sha256": reg.sha256}},
-                         {"snapshots/register.csv": reg.path}, only=[])
+                         {"snapshots/register.csv": reg.path})
         warm = data_with(tmp / "data-reg2", {REGISTER_ID: {**entry, "file": "snapshots/register.csv", "sha256": reg2.sha256}},
-                         {"snapshots/register.csv": reg2.path}, only=[])
-        result["register"] = case("register", a.runs, tmp, cold, warm, suites, [])
-        result["register_rows"] = a.register_rows
+                         {"snapshots/register.csv": reg2.path})
+        result["register"] = case("register", a.register_runs or a.runs, tmp, cold, warm, suites, [])
     print(report(result))
     if a.json:
         harness.write_json(a.json, result)
@@ -147,13 +147,14 @@ def _rehash(data: Path, sid: str, path: Path) -> None:
 
 def report(r: dict) -> str:
     rows = []
-    for name, label in (("bundled", "bundled data, refresh + 2 briefs"), ("register", f"{r['register_rows']:,}-row register, refresh")):
-        for temp in ("cold", "warm"):
+    for name, label in (("bundled", "bundled data, refresh + 2 briefs"),
+                        ("register", f"bundled data + {r['register_rows']:,}-row register, refresh")):
+        for temp in ("cold", "warm") if name in r else ():
             c = r[name][temp]
             rows.append([f"{label}, {temp}", f"{c['inplace']['wall_s']:.2f}", f"{c['wap']['wall_s']:.2f}",
                          f"{c['ratio_wall']:.3f}", f"{c['added_wall_s']:+.2f}", f"{c['added_refresh_s']:+.2f}"])
     return ("Scenario d — write-audit-publish against an in-place write (medians of "
-            f"{r['runs']} runs, wall seconds per process)\n\n"
+            f"{r['runs']} runs, register {r['register_runs']}; wall seconds per process)\n\n"
             + harness.table(["case", "in place s", "WAP s", "WAP / in place", "added s (wall)", "added s (refresh)"], rows)
             + "\nTargets: bundled ≤ 1.05× in place; 1M-row register ≤ +1 s.")
 
