@@ -420,13 +420,7 @@ def rollback(ident: str | int, warehouse_path: str | Path | None = None) -> dict
             raise EditionError(f"edition {e['number']} ({e['id']}): its file {kept.name} is gone from "
                                f"{home(warehouse_path)}")
         pub = published_path(warehouse_path)
-        tmp = pub.with_name(f".{pub.name}.{os.getpid()}.part")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.link(kept, tmp)
-        except OSError:
-            shutil.copyfile(kept, tmp)
-        os.replace(tmp, pub)
+        _link_or_copy(kept, pub)
         _fsync_dir(pub.parent)
         manifest["published"] = e["id"]
         e["republished_at"] = _utc_now().isoformat()
