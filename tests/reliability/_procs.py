@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
 
