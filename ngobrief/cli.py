@@ -362,7 +362,9 @@ def warehouse_lineage(year: int = typer.Option(..., help="Year of the figure."),
         typer.echo(insp.format_lineage(items), nl=False)
 
 
-from . import cli_editions  # noqa: E402,F401  (editions, publish, diff, withdraw: registered on `app`)
+from . import cli_editions  # noqa: E402
+
+cli_editions.register(app, WarehouseOpt)   # editions, publish, diff, withdraw
 
 
 def main() -> None:
