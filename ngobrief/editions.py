@@ -228,7 +228,8 @@ def _stamp(path: Path, *, ident: str, number: int, snapshots: dict, code: dict[s
            previous: str | None, since_previous: dict | None) -> None:
     con = warehouse.connect(path)
     try:
-        warehouse.create(con)
+        # only this table's file: the build already holds every other object (the load stage made them)
+        con.execute((config.SQL_DIR / "audit" / "edition.sql").read_text(encoding="utf-8"))
         with warehouse.transaction(con):
             con.execute("DELETE FROM audit.edition")
             con.execute("INSERT INTO audit.edition VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -313,18 +314,17 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
     builds.mkdir(parents=True, exist_ok=True)
     path = builds / f"build-{_utc_now():%Y%m%dT%H%M%S}-{ident}-{os.getpid()}.duckdb"
     pub = published_path(warehouse_path)
+    gone = [sid for sid in _snapshots_in(pub) if sid not in snaps] if pub.exists() else []
     if pub.exists():
         shutil.copyfile(pub, path)
-    con = warehouse.connect(path)
-    try:
-        warehouse.create(con)
-        gone = [sid for sid, in con.sql("SELECT snapshot_id FROM raw.snapshots").fetchall() if sid not in snaps]
-        if gone:
+    if gone:   # the tables exist in a published edition; the load stage creates the rest
+        con = warehouse.connect(path)
+        try:
             with warehouse.transaction(con):
                 for table in [*warehouse.SNAPSHOT_TABLES, "raw.snapshots"]:
                     con.executemany(f"DELETE FROM {table} WHERE snapshot_id = ?", [[sid] for sid in gone])
-    finally:
-        con.close()
+        finally:
+            con.close()
     _pause_point("build-copied")
     return Build(path, ident, number, snaps, code, current, Path(warehouse_path) if warehouse_path else None,
                  notes=[f"snapshot {sid} is no longer in the manifest: removed" for sid in gone])
