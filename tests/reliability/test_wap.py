@@ -171,8 +171,11 @@ def test_a_failing_audit_publishes_nothing_keeps_the_build_and_withdraw_lets_the
     assert withdrawn.returncode == 0 and "withdrew snapshot bad-subtotal" in withdrawn.stdout
     again = cli("run", "--year", "2013", "--lang", "en", env=env)
     assert again.returncode == 0, again.stderr[-3000:]
-    # the same inputs and code as edition 1: nothing new to publish
-    assert edition_of(wh) == first.edition and "inputs unchanged" in again.stdout
+    # a new edition (the pulled source document stays in the manifest), without the withdrawn rows
+    assert "edition 2 (" in again.stdout and edition_of(wh) != first.edition
+    held = cli("warehouse", "sql", "SELECT count(*) AS n FROM staging.observations WHERE source_id = 'bad-subtotal'",
+               "--format", "csv", env=env)
+    assert held.returncode == 0 and held.stdout.split() == ["n", "0"]
 
 
 def test_validate_audits_the_published_edition_read_only_and_makes_no_edition(tmp_path, data_copy):
