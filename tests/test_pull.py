@@ -14,7 +14,7 @@ import tomllib
 
 import pytest
 
-from ngobrief import cli, config, warehouse
+from ngobrief import cli, config, editions, publishing, warehouse
 
 from local_server import WIDE_GB, serving, url as _url
 
@@ -53,8 +53,13 @@ def ngobrief(monkeypatch, capsys, wh):
     return run
 
 
+def staged(wh):
+    """A pull never writes the published warehouse: it loads into the build copy beside it."""
+    return editions.builds_dir(wh) / "staged.duckdb"
+
+
 def fingerprints(wh):
-    c = warehouse.connect(wh, read_only=True)
+    c = warehouse.connect(staged(wh), read_only=True)
     try:
         return warehouse.table_fingerprints(c)
     finally:
@@ -62,7 +67,7 @@ def fingerprints(wh):
 
 
 def rows(wh, sql, params=None):
-    c = warehouse.connect(wh, read_only=True)
+    c = warehouse.connect(staged(wh), read_only=True)
     try:
         return c.execute(sql, params or []).fetchall()
     finally:
@@ -76,8 +81,9 @@ def files_under(d):
 def test_pull_without_an_id_loads_every_bundled_snapshot_with_provenance(data, wh, ngobrief):
     code, out, _ = ngobrief("pull")
     assert code == 0
-    assert [ln.split()[:2] for ln in out.splitlines() if not ln.startswith(" ")] == [
+    assert [ln.split()[:2] for ln in out.splitlines() if not ln.startswith((" ", "staged in"))] == [
         ["observations", "loaded"], ["survey_priorities", "loaded"], ["ricf_2013", "loaded"]]
+    assert f"staged in {staged(wh)} (not published)" in out and not wh.exists()
     prov = {r[0]: r[1:] for r in rows(wh, """SELECT snapshot_id, source_id, origin, sha256, bytes, parser,
                                                      rows_loaded, loaded_at IS NOT NULL, encoding FROM raw.snapshots""")}
     manifest = tomllib.loads((data / "sources.toml").read_text(encoding="utf-8"))
@@ -263,6 +269,7 @@ def test_sources_lists_every_source_by_priority_with_its_provenance_and_last_pul
     code, out, _ = ngobrief("sources")
     assert code == 0 and "not loaded" not in out      # no warehouse yet: nothing claimed about loads
     ngobrief("pull")
+    publishing.refresh(wh)      # what the next `ngobrief run` does: audit and publish what was pulled
     code, out, _ = ngobrief("sources", "--format", "json")
     listing = json.loads(out)
     manifest = tomllib.loads((data / "sources.toml").read_text(encoding="utf-8"))
@@ -317,7 +324,7 @@ def test_figures_within_printed_precision_agree_and_a_primary_source_is_chosen(d
     code, _, err = ngobrief("pull", "fixture-primary", "--file", str(f), "--publisher", "Test fixture",
                             "--title", "Not a real document", "--kind", "primary")
     assert code == 0, err
-    df = _disagreements(wh)
+    df = _disagreements(staged(wh))
     df = df.filter(df["year"] == 2022)
     sa = df.filter(df["org_type"] == "social_association").row(0, named=True)
     assert (sa["chosen_source_id"], sa["other_source_id"], sa["agree_within_precision"]) == (
