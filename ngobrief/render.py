@@ -25,7 +25,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from . import charts, config, metrics, validate
+from . import charts, config, landscape, metrics, validate
 from .errors import NgobriefError
 
 LANGS = ("en", "zh")
@@ -419,6 +419,10 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
                      registered=fmt.count(headline["registered"], headline["registered_half_unit"]),
                      pct=fmt.pct(headline["participation_pct"]), date=fmt.date(headline["as_of"]))]
     change = total if total and total["previous_year"] is not None else None
+    if change and compare_to is None and metrics.repeats_previous_year(con, year, total_type):
+        narrative.append(say(text["landscape"]["repeated_label"], type=label[total_type], since=change["previous_year"],
+                             year=year, before=fmt.count(change["previous_registered"], change["previous_half_unit"])))
+        change = None   # the "change" would compare one figure with itself under another year label
     if change:
         key.append({"label": say(text["key"]["change"], type=label[total_type], since=change["previous_year"]),
                     "value": fmt.change_pct(change["change_pct"]),
@@ -463,7 +467,9 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
                                  pct=fmt.pct(r["participation_pct"])))
 
     # Participation by type (great_tables)
-    participation = {"table": _participation_table(rows, text, fmt, cite), "definitions": []}
+    participation = {"table": _participation_table(rows, text, fmt, cite), "definitions": [],
+                     "no_engagement": landscape.no_engagement(types, {r["org_type"] for r in rows}, label, text,
+                                                              year, say)}
     for d in dict.fromkeys(r["definition"] for r in rows if r["definition"]):
         participation["definitions"].append({
             "types": text["list_sep"].join(label[r["org_type"]] for r in rows if r["definition"] == d),
@@ -471,6 +477,8 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
 
     # Trends: registered by type over the observed years up to the edition year
     trends = _trends(con, year, types, text, fmt, cite)
+    # Where the international field stands among fields, and foreign NGOs in China (context)
+    fields_and_inbound = landscape.landscape(con, year, text, fmt, cite, say)
 
     # Foundations
     has_foundations = any(t.startswith("foundation") for t in types)
@@ -535,6 +543,7 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
     return {
         "lang": lang, "year": year, "text": text, "title": title, "cover": cover,
         "key": key, "narrative": narrative, "participation": participation, "trends": trends,
+        "landscape": fields_and_inbound,
         "foundations": foundations, "register": register, "context": context,
         "quality": quality, "sources": source_list, "types": types, "compare_to": compare_to,
         "created": loaded_at.isoformat() + "Z",
@@ -958,7 +967,7 @@ def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
     out = Path(out) if out else config.briefs_dir() / f"ngobrief-{year}-{lang}.pdf"
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
-    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
+    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"] + ctx["landscape"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
     inputs = inputs_sha256(ctx, html, chart_files)
     pages = write_pdf(html, out, charts=chart_files)
