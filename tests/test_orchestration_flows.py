@@ -126,11 +126,11 @@ def test_a_run_that_finds_the_warehouse_busy_waits_then_fails_naming_the_holder(
 def test_latest_refresh_is_named_for_its_year_and_leaves_an_artifact(warehouse_copy, outputs):
     state = annual_refresh(year="latest", langs=["en"], warehouse=warehouse_copy, return_state=True)
     result = state.result()
-    assert result["years"] == [2016] and result["briefs"] == [str(outputs / "briefs" / "ngobrief-2016-en.pdf")]
+    assert result["years"] == [2021] and result["briefs"] == [str(outputs / "briefs" / "ngobrief-2021-en.pdf")]
     assert Path(result["briefs"][0]).stat().st_size > 0
     run, artifacts = _flow_run(state)
-    assert run.name == "annual-refresh-2016"
-    assert [a.key for a in artifacts] == ["annual-refresh-2016"] and artifacts[0].type == "markdown"
+    assert run.name == "annual-refresh-2021"
+    assert [a.key for a in artifacts] == ["annual-refresh-2021"] and artifacts[0].type == "markdown"
     text = artifacts[0].data
     assert "## Key figures" in text and "| 2016 |" in text
     assert f"`{result['briefs'][0]}`" in text
