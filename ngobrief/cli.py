@@ -229,6 +229,8 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
                    f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+        if s["url"]:
+            typer.echo(f"{'':5}{s['url']}")
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]

@@ -104,7 +104,9 @@ def test_unchanged_source_is_parsed_once_whatever_warehouse_it_goes_to(tmp_path,
     assert third["observations"].startswith("unchanged")
     assert first["observations"].split(", ")[1] == second["observations"].split(", ")[1]
     assert _rows(tmp_path / "a.duckdb", "staging.observations") == _rows(tmp_path / "b.duckdb", "staging.observations") > 0
-    assert sorted(p.name.split("-")[1] for p in result_storage.glob("parse-*")) == ["long_csv", "ricf_tsv", "survey_csv"]
+    # one cached parse per bundled snapshot: two long-layout files (observations, observations_verified)
+    assert sorted(p.name.split("-")[1] for p in result_storage.glob("parse-*")) == [
+        "long_csv", "long_csv", "ricf_tsv", "survey_csv"]
 
 
 def test_a_changed_parser_parses_again(tmp_path, result_storage, monkeypatch):

@@ -131,3 +131,17 @@ def test_bar_chart_draws_every_bar_from_zero_with_its_printed_value():
     assert len(widths) == 2 and widths[0] > 100 * widths[1] > 0
     assert ">288,341<" in svg and ">541<" in svg
     assert svg.count(charts.PALETTE[1]) == 1      # only the highlighted bar takes the accent colour
+
+
+def test_sources_command_prints_each_new_source_with_its_url(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "ngobrief.cli", "sources"], capture_output=True, text=True,
+                         env={**os.environ, "NGOBRIEF_OUTPUTS": str(tmp_path)}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    for sid, url in (("cdb-mca-2021-bulletin", CDB_2021), ("bluebook-2022-summary", CSGYZC)):
+        i = next(i for i, line in enumerate(lines) if f" {sid} " in line)
+        assert lines[i + 1].strip() == url
