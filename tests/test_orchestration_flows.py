@@ -134,7 +134,7 @@ def test_latest_refresh_is_named_for_its_year_and_leaves_an_artifact(warehouse_c
     assert run.name == "annual-refresh-2021"
     assert [a.key for a in artifacts] == ["annual-refresh-2021"] and artifacts[0].type == "markdown"
     text = artifacts[0].data
-    assert "## Key figures" in text and "| 2016 |" in text
+    assert "## Key figures" in text and "| 2021 |" in text
     assert f"`{result['briefs'][0]}`" in text
     assert f"Validation report: `{result['validation_report']}`" in text and Path(result["validation_report"]).exists()
     assert re.search(r"0 error\(s\), [1-9]\d* warning\(s\)", text)  # the warnings are real findings
