@@ -289,6 +289,8 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         typer.echo(f"{r['series']:28} {r['cadence']:9} latest {r['latest_release']} ({r['age_days']} days old); "
                    f"next expected {r['next_expected']}"
                    + (f"; OVERDUE by {r['days_overdue']} days" if r["overdue"] else "; on time"))
+        if s["url"]:
+            typer.echo(f"{'':5}{s['url']}")
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]

@@ -212,11 +212,11 @@ def test_stored_error_blocks_only_the_years_it_names(warehouse_copy):
 
 
 def test_years_to_brief_latest_every_or_one(built_warehouse):
-    assert pipeline.compute_stage(built_warehouse, "every") == [2012, 2013, 2016]
-    assert pipeline.compute_stage(built_warehouse, None) == [2012, 2013, 2016]
-    assert pipeline.compute_stage(built_warehouse, "latest") == [2016]
+    assert pipeline.compute_stage(built_warehouse, "every") == [2012, 2013, 2016, 2021]
+    assert pipeline.compute_stage(built_warehouse, None) == [2012, 2013, 2016, 2021]
+    assert pipeline.compute_stage(built_warehouse, "latest") == [2021]
     assert pipeline.compute_stage(built_warehouse, 2013) == [2013]
-    with pytest.raises(NgobriefError, match="no participation figures for 1999.*2012, 2013, 2016"):
+    with pytest.raises(NgobriefError, match="no participation figures for 1999.*2012, 2013, 2016, 2021"):
         pipeline.compute_stage(built_warehouse, 1999)
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import config
-from . import (context, cover, foundations, key_figures, participation, quality, register, since_last_edition,
-               sources, trends)
+from . import (context, cover, foundations, key_figures, landscape, participation, quality, register,
+               since_last_edition, sources, trends)
 from .edition import Edition, open_edition
 from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
 from .format import LANGS, Citations, Formatter, RenderError, content, say
@@ -27,8 +27,8 @@ from .pdf import CHART_SCHEME, LocalOnlyFetcher, guard_out, protected_folders, w
 from .quality import _description
 
 # The section registry: each module has KEY and build(edition) -> the context entries it fills.
-SECTIONS = (cover, key_figures, participation, trends, foundations, register, context, quality, since_last_edition,
-            sources)
+SECTIONS = (cover, key_figures, participation, trends, landscape, foundations, register, context, quality,
+            since_last_edition, sources)
 
 __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
            "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "guard_out",
@@ -87,7 +87,7 @@ def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
     out = Path(out) if out else brief_path(year, lang, types)
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
-    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
+    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"] + ctx["landscape"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
     inputs = inputs_sha256(ctx, html, chart_files)
     pages = write_pdf(html, out, charts=chart_files)
