@@ -101,14 +101,20 @@ def test_subtotal_warnings_name_every_real_mismatch(con):
         (2011, "year_end", "foundation", "chosen_figures", 77),
         (2013, "as_of", "foundation", "single_source", 18),
         (2020, "Q3", "all", "single_source", 4000),
+        # 2016's -559, 2021's +123 (902,000 against three blue-book parts) and 2022's -316 (CDB's rounded
+        # 371,000 + 512,000 + 9,316) lie within the rounding of counts printed to the thousand
     ]
 
 
 def test_year_on_year_flags_the_fall_in_internationally_engaged_private_non_enterprise_units(con):
-    rows = _failed_rows(con, "marts_check_year_on_year")
+    failed = _failed_rows(con, "marts_check_year_on_year")
+    # among Chinese organizations, apart from the figures printed under two year labels (their own test)
+    rows = [r for r in failed if r["org_type"] != "foreign_ngo" and not r["repeats_previous_year"]]
     assert [(r["year"], r["measure"], r["org_type"], r["previous_year"]) for r in rows] == [
         (2016, "engaged_international", "private_non_enterprise", 2012)]
     assert (rows[0]["previous_value"], rows[0]["value"]) == (49, 9)
+    # the foreign NGO offices registered each year fell by more than a fifth a year from 2017 to 2020
+    assert sorted(r["year"] for r in failed if r["org_type"] == "foreign_ngo") == [2018, 2019, 2020]
 
 
 def test_quarterly_and_year_end_series_are_compared_only_with_themselves(con):
@@ -140,9 +146,11 @@ def test_every_run_stores_each_suite_with_its_fingerprint_and_report(con):
 
 def test_latest_findings_for_one_year_keep_only_that_years_rows(con):
     y2012 = validate.latest_findings(con, 2012)
-    assert [(f["suite"], f["severity"]) for f in y2012] == [("marts_check_published_shares", "warning")]
+    # stale sources (marts_source_freshness) name no year: that warning goes with every year
+    assert [(f["suite"], f["severity"]) for f in y2012] == [("marts_check_published_shares", "warning"),
+                                                            ("marts_source_freshness", "warning")]
     y2016 = {f["suite"]: json.loads(f["unexpected_rows"]) for f in validate.latest_findings(con, 2016)}
-    assert {r["year"] for rows in y2016.values() for r in rows} == {2016}
+    assert {r["year"] for s, rows in y2016.items() for r in rows if s != "marts_source_freshness"} == {2016}
     assert set(y2016) >= {"marts_check_year_on_year"}
     everything = validate.latest_findings(con)
     assert set(everything[0]) >= {"suite", "expectation", "severity", "description", "observed_value", "unexpected_rows"}

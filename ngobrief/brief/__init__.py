@@ -9,7 +9,6 @@ dates come from the data load, not the clock."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -18,7 +17,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import config
-from . import context, cover, foundations, key_figures, messages, participation, quality, register, sources, trends
+from . import (context, cover, foundations, key_figures, landscape, messages, participation, quality, register,
+               since_last_edition, sources, trends)
 from .edition import Edition, open_edition
 from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
 from .format import LANGS, Citations, Formatter, RenderError, content, say
@@ -27,7 +27,8 @@ from .pdf import CHART_SCHEME, LocalOnlyFetcher, guard_out, protected_folders, w
 from .quality import _description
 
 # The section registry: each module has KEY and build(edition) -> the context entries it fills.
-SECTIONS = (cover, messages, key_figures, participation, trends, foundations, register, context, quality, sources)
+SECTIONS = (cover, since_last_edition, messages, key_figures, participation, trends, landscape, foundations, register,
+            context, quality, sources)
 
 __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
            "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "guard_out",
@@ -81,23 +82,14 @@ def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
 
 def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
                  types: list[str] | None = None, compare_to: int | None = None) -> Brief:
-    """Write one brief (to `out`, else where brief_path names it) and record it."""
+    """Write one brief (to `out`, else where brief_path names it). It only reads the warehouse: the
+    record of briefs written is kept beside the editions (editions.record_brief)."""
     out = Path(out) if out else brief_path(year, lang, types)
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
-    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
+    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"] + ctx["landscape"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
     inputs = inputs_sha256(ctx, html, chart_files)
     pages = write_pdf(html, out, charts=chart_files)
     pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
-    record_brief(con, year, lang, out, inputs, pdf_sha)
     return Brief(out, inputs, pdf_sha, pages)
-
-
-def record_brief(con, year: int, lang: str, out: Path, inputs: str, pdf_sha: str) -> None:
-    """Keep a record of the brief written (audit.briefs): the one place a written brief is recorded."""
-    from ..warehouse import transaction
-
-    with transaction(con):
-        con.execute("INSERT INTO audit.briefs VALUES (?, ?, ?, ?, ?, ?)",
-                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), year, lang, str(out), inputs, pdf_sha])

@@ -35,8 +35,23 @@ def build(ed: Edition) -> dict:
     first = say(text["headline" if head["org_type"] == HEADLINE_TYPE else "headline_other"], **values)
     if head["engaged_international"] < FEW_ORGANIZATIONS:
         first += say(text["few"], engaged=values["engaged"], few=fmt.number(FEW_ORGANIZATIONS))
-    messages = [first, _since(ed, head), _register(ed)]
+    messages = [first, _since(ed, head), _register(ed), _since_last_edition(ed)]
     return {"messages": [m for m in messages if m]}
+
+
+def _since_last_edition(ed: Edition) -> str | None:
+    """One line on what changed since the previous warehouse edition, from the same diff as the
+    "Since the last edition" section (the edition's audit.edition row); nothing before editions exist."""
+    from .. import editions
+
+    stamp = editions.stamp_of(ed.con)
+    since = (stamp or {}).get("since_previous")
+    if not since:
+        return None
+    c = since["counts"]
+    return say(ed.text["messages"]["since_edition"], number=stamp["number"],
+               previous=since["previous"]["number"] or "?", added=ed.fmt.number(c["added"]),
+               revised=ed.fmt.number(c["revised"]), removed=ed.fmt.number(c["removed"]))
 
 
 def _since(ed: Edition, head: dict) -> str | None:

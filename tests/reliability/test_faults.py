@@ -110,14 +110,14 @@ if point == "mid-transaction":          # rows deleted and inserted, provenance 
         return real()
     warehouse._utc_now = hooked
 elif point == "after-commit":           # the nth snapshot committed (in the WAL), the file not closed
-    real = warehouse.load_snapshot
+    real = warehouse.write_snapshot
     def hooked(*a, **k):
         rows = real(*a, **k)
         seen[0] += bool(rows)
         if rows and seen[0] == nth:
             die()
         return rows
-    warehouse.load_snapshot = hooked
+    warehouse.write_snapshot = hooked
 elif point == "replacing-sources":      # raw.sources emptied inside its transaction
     def hooked(con, sources):
         con.execute("BEGIN TRANSACTION")
@@ -203,7 +203,8 @@ def test_the_lock_of_a_killed_pull_does_not_block_the_next_one(states, tmp_path)
                          env=cli_env(tmp_path / "outputs", NGOBRIEF_LOCK_WAIT=0), timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     status = {ln.split()[0]: ln.split()[1] for ln in res.stdout.splitlines() if not ln.startswith(" ")}
-    assert status == {"observations": "unchanged", "survey_priorities": "unchanged", "ricf_2013": "loaded"}
+    assert status == {"observations": "unchanged", "survey_priorities": "unchanged", "ricf_2013": "loaded",
+                      "observations_verified": "unchanged"}
     assert checksums(path) == states["final"]
 
 
