@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import metrics
 from .edition import Edition
 from .figures import registered_trends
-from .messages import headline_row
+from .messages import HEADLINE_TYPE, headline_row
 from .format import digits, say
 
 KEY = "key"
@@ -25,7 +25,7 @@ def build(ed: Edition) -> dict:
         change = None   # the "change" would compare one figure with itself under another year label
     key = _cards(ed, headline, total_type, total, change)
     narrative = _narrative(ed, headline, total_type, change)
-    if repeated:
+    if repeated and total_type != HEADLINE_TYPE:     # for all social organizations a key message says it
         narrative.insert(1, repeated)
     return {"key": key, "narrative": narrative}
 

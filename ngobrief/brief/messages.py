@@ -85,6 +85,10 @@ def _register(ed: Edition) -> str | None:
     if not rows:
         return None
     g = rows[0]
+    if metrics.repeats_previous_year(ed.con, ed.year, HEADLINE_TYPE):
+        # one figure under two year labels (validation flags it): no change is given, as in the key figures
+        return say(ed.text["landscape"]["repeated_label"], type=ed.label[HEADLINE_TYPE], since=g["previous_year"],
+                   year=ed.year, before=fmt.count(g["previous_registered"], g["previous_half_unit"]))
     direction = "rose" if g["change"] > 0 else "fell" if g["change"] < 0 else "same"
     return say(text["register"][direction], type=ed.label[HEADLINE_TYPE], since=g["previous_year"], year=g["year"],
                before=fmt.count(g["previous_registered"], g["previous_half_unit"]),

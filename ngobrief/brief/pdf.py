@@ -75,8 +75,7 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
     logger.setLevel(min(level or logging.WARNING, logging.WARNING))
     logger.addHandler(watch)
     try:
-        doc = HTML(string=html, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
-            pdf_variant="pdf/ua-1")
+        doc = _fitted(HTML, html, fetcher)
         # custom_metadata: the page's <meta name="ngobrief-edition"> goes into the PDF's metadata (as /ngobriefedition)
         pdf = doc.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False, custom_metadata=True)
     finally:
@@ -87,6 +86,49 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
     guard_out(out)
     _replace_file(out, pdf)
     return len(doc.pages)
+
+
+# How full a page must be: every page but the last at least 40 % (of the area inside the margins), the
+# last at least 25 %, so no page reads as left blank.
+MIN_PAGE_FULL, MIN_LAST_PAGE_FULL = 0.40, 0.25
+# Layouts tried in turn when the first leaves a page too empty: tighter sources and method (the last page's
+# few lines move back), then the sources starting on a page of their own (more goes to the last page).
+FIT_CLASSES = ("", "fit-tight", "fit-sources-page", "fit-tight fit-sources-page")
+
+
+def page_fullness(doc) -> list[float]:
+    """How far down each laid-out page its content reaches, as a share of the area inside the margins."""
+    shares = []
+    for page in doc.pages:
+        box = page._page_box
+        top, bottom = box.content_box_y(), box.content_box_y() + box.height
+        reach = top
+        for b in box.descendants():
+            if type(b).__name__ in ("LineBox", "InlineReplacedBox", "BlockReplacedBox", "TableRowBox"):
+                reach = max(reach, min(bottom, b.position_y + b.margin_height()))
+        shares.append((reach - top) / (bottom - top) if bottom > top else 1.0)
+    return shares
+
+
+def _fits(shares: list[float]) -> bool:
+    return all(s >= MIN_PAGE_FULL for s in shares[:-1]) and shares[-1] >= MIN_LAST_PAGE_FULL
+
+
+def _fitted(HTML, html: str, fetcher):
+    """The laid-out brief, in the first layout of FIT_CLASSES whose pages are all full enough (else the
+    layout whose emptiest page is fullest): the text is the same, only spacing and page breaks differ."""
+    best = None
+    for extra in FIT_CLASSES:
+        page = html.replace('<body class="', f'<body class="{extra} ', 1) if extra else html
+        doc = HTML(string=page, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
+            pdf_variant="pdf/ua-1")
+        shares = page_fullness(doc)
+        if _fits(shares):
+            return doc
+        score = min(min(shares[:-1] or [1.0]) / MIN_PAGE_FULL, shares[-1] / MIN_LAST_PAGE_FULL)
+        if best is None or score > best[0]:
+            best = (score, doc)
+    return best[1]
 
 
 def _replace_file(out: Path, content: bytes) -> None:
