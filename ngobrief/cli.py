@@ -281,6 +281,8 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
                    f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+        if s["url"]:
+            typer.echo(f"{'':5}{s['url']}")
         typer.echo(f"{'':5}age {s['age_days'] if s['age_days'] is not None else '?'} days; "
                    + (f"series {s['series']}: {'OVERDUE' if s['overdue'] else 'on time'}" if s["series"]
                       else "one-off (no series)"))
@@ -289,8 +291,6 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         typer.echo(f"{r['series']:28} {r['cadence']:9} latest {r['latest_release']} ({r['age_days']} days old); "
                    f"next expected {r['next_expected']}"
                    + (f"; OVERDUE by {r['days_overdue']} days" if r["overdue"] else "; on time"))
-        if s["url"]:
-            typer.echo(f"{'':5}{s['url']}")
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]

@@ -22,6 +22,8 @@ def build(ed: Edition) -> dict:
     findings, elsewhere = [], 0
     printed = printed_years(ed)
     for f in validate.latest_findings(ed.con):
+        if not validate.about_figures(f["suite"]):
+            continue   # the sources' age: the cover states the vintage
         failing = json.loads(f["unexpected_rows"] or "[]")
         # the rows about figures the edition prints (its year's, every earlier year's, which its charts
         # and tables show, the year its foundations section borrows, and rows naming no year) and the
