@@ -62,7 +62,7 @@ def _value(row: dict) -> float:
     (35.4万 -> 354,000; 3,029 -> 3,029)."""
     if row["value"]:
         return float(row["value"])
-    printed = row["as_published"].replace(",", "").strip()
+    printed = row["as_published"].replace(",", "").strip().rstrip("个家")
     return round(float(printed[:-1]) * 10_000) if printed.endswith("万") else float(printed)
 
 

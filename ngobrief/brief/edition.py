@@ -36,7 +36,7 @@ class Edition:
         from .sources import short_source
 
         ids = [i for i in dict.fromkeys(source_ids) if i]
-        return self.text["value_sep"].join(short_source(self.known_sources.get(i), self.cite(i)[0]) for i in ids)
+        return self.text["value_sep"].join(short_source(self.known_sources.get(i), self.cite(i)[0], self.text) for i in ids)
 
 
 def open_edition(con, year: int, lang: str, types: list[str] | None = None,

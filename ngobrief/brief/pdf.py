@@ -92,8 +92,10 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
 # last at least 25 %, so no page reads as left blank.
 MIN_PAGE_FULL, MIN_LAST_PAGE_FULL = 0.40, 0.25
 # Layouts tried in turn when the first leaves a page too empty: tighter sources and method (the last page's
-# few lines move back), then the sources starting on a page of their own (more goes to the last page).
-FIT_CLASSES = ("", "fit-tight", "fit-sources-page", "fit-tight fit-sources-page")
+# few lines move back), then the sources, the measures and method, or the data quality section starting a
+# page of their own (more goes to the last page).
+FIT_CLASSES = ("", "fit-tight", "fit-sources-page", "fit-tight fit-sources-page", "fit-method-page",
+               "fit-tight fit-method-page", "fit-quality-page", "fit-tight fit-quality-page")
 
 
 def page_fullness(doc) -> list[float]:
@@ -103,9 +105,12 @@ def page_fullness(doc) -> list[float]:
         box = page._page_box
         top, bottom = box.content_box_y(), box.content_box_y() + box.height
         reach = top
-        for b in box.descendants():
-            if type(b).__name__ in ("LineBox", "InlineReplacedBox", "BlockReplacedBox", "TableRowBox"):
-                reach = max(reach, min(bottom, b.position_y + b.margin_height()))
+        for child in box.children:
+            if type(child).__name__ == "MarginBox":      # running title and page number, not content
+                continue
+            for b in child.descendants():
+                if type(b).__name__ in ("LineBox", "InlineReplacedBox", "BlockReplacedBox", "TableRowBox"):
+                    reach = max(reach, min(bottom, b.position_y + b.margin_height()))
         shares.append((reach - top) / (bottom - top) if bottom > top else 1.0)
     return shares
 

@@ -21,6 +21,10 @@ def build(ed: Edition) -> dict:
     text, fmt, cite, year, types = ed.text, ed.fmt, ed.cite, ed.year, ed.types
     findings, elsewhere = [], 0
     printed = printed_years(ed)
+    disputed = source_disagreements(ed.con, max(printed), DISPUTED_MEASURES, types)
+    # each printing of a disputed figure, so a finding writes it as the edition writes counts (70.2万)
+    printings = {(d["year"], d["period"], str(d["as_of"])[:10], d["measure"], d["org_type"], v["source_id"]): v
+                 for d in disputed for v in [d["chosen"], *d["others"]]}
     for f in validate.latest_findings(ed.con):
         if not validate.about_figures(f["suite"]):
             continue   # the sources' age: the cover states the vintage
@@ -36,7 +40,7 @@ def build(ed: Edition) -> dict:
         findings.append({"severity": text["severity"].get(f["severity"], f["severity"]),
                          "level": f["severity"],
                          "description": _description(f["description"] or f["expectation"], text),
-                         "rows": [_finding_row(f["suite"], r, e, text, fmt, cite) for r, e in here]})
+                         "rows": [_finding_row(f["suite"], r, e, text, fmt, cite, printings) for r, e in here]})
     disputes = [_dispute(ed, d) for d in source_disagreements(ed.con, year, DISPUTED_MEASURES, types)]
     return {"quality": {"findings": findings, "other_years": elsewhere, "disputes": disputes}}
 
@@ -85,7 +89,8 @@ SOURCE_FIELDS = ("source_id", "published_source_id", "previous_source_id", "chos
                  "engaged_source_id", "registered_source_id", "source_ids", "newest_source")
 
 
-def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt, cite) -> dict:
+def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt, cite,
+                 printings: dict | None = None) -> dict:
     """One failing row of a validation check as a sentence in the reader's language: where it is
     (year, type, measure, period) and what is wrong. In English that is the sentence validation wrote
     (validate.latest_findings' explanations, as in `ngobrief validate` and the HTML report); in
@@ -116,7 +121,7 @@ def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt
         if row.get("basis") == "chosen_figures" and isinstance(patterns.get(suite), dict):
             body += patterns[suite].get("chosen_figures", "")   # the sentence does not say it
     elif suite in patterns:
-        body = _finding_pattern(suite, row, patterns[suite], text, fmt)
+        body = _finding_pattern(suite, row, patterns[suite], text, fmt, printings or {})
     if body is None:
         values = []
         for k, v in row.items():
@@ -133,7 +138,16 @@ def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt
             "cites": cite(*[i.strip() for i in ids if i and i.strip()])}
 
 
-def _finding_pattern(suite: str, row: dict, pattern, text: dict, fmt) -> str | None:
+def _printing(row: dict, side: str, fmt, printings: dict) -> str | None:
+    """A disputed figure as the edition writes counts (in 万 in Chinese where it was rounded), else as printed."""
+    v = printings.get((row.get("year"), row.get("period"), str(row.get("as_of"))[:10], row.get("measure"),
+                       row.get("org_type"), row.get(f"{side}_source_id")))
+    if v is None or row.get("measure") == "published_share_pct":
+        return row.get(f"{side}_as_published")
+    return fmt.count(v["value"], v["half_unit"])
+
+
+def _finding_pattern(suite: str, row: dict, pattern, text: dict, fmt, printings: dict) -> str | None:
     """Fill a suite's sentence pattern from a failing row's fields (formatted for the reader)."""
     def number(field):
         return fmt.number(row[field]) if row.get(field) is not None else text["gap"]
@@ -161,7 +175,7 @@ def _finding_pattern(suite: str, row: dict, pattern, text: dict, fmt) -> str | N
                else text["gap"],
                value=number("value"), previous=number("previous_value"), previous_year=row.get("previous_year"),
                change=fmt.change_pct(row.get("change_pct")), annual=fmt.change_pct(row.get("annual_change_pct")),
-               chosen=row.get("chosen_as_published"), other=row.get("other_as_published"),
+               chosen=_printing(row, "chosen", fmt, printings), other=_printing(row, "other", fmt, printings),
                difference=fmt.number(abs(row["difference"])) if row.get("difference") is not None else text["gap"],
                tolerance=number("tolerance"), engaged=number("engaged_international"),
                registered=number("registered"), pct=pct("participation_pct"))

@@ -3,6 +3,8 @@ where its URL is a plain http(s) address."""
 
 from __future__ import annotations
 
+import re
+
 from .. import metrics
 from .edition import Edition
 from .format import say
@@ -21,17 +23,38 @@ def build(ed: Edition) -> dict:
         source_list.append({"n": i + 1, **s, "link": link_target(s["url"]),
                             # a reprint or mirror is labelled as one: it is not the publisher's page
                             "url_label": text["url_labels"].get(s["kind"], "") if s["url"] else "",
-                            "line": say(text["source_line"], publisher=s["publisher"], title=s["title"],
+                            "line": say(text["source_line"], publisher=reader_names(s, text)[0],
+                                        title=reader_names(s, text)[1],
                                         published=s["published"],
                                         kind=text["source_kinds"].get(s["kind"], s["kind"]))})
     return {"sources": source_list}
 
 
-def short_source(source: dict | None, n: int) -> str:
+def short_source(source: dict | None, n: int, text: dict | None = None) -> str:
     """Publisher and title (up to its first ';') with the source's number in the list of sources."""
     if not source:
         return f"[{n}]"
-    return f"{source['publisher']}, {source['title'].split(';')[0].strip()} [{n}]"
+    publisher, title = reader_names(source, text)
+    return f"{publisher}{(text or {}).get('title_sep', ', ')}{title.split(';')[0].strip()} [{n}]"
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def reader_names(source: dict, text: dict | None) -> tuple[str, str]:
+    """The publisher and title a reader of this language sees. A Chinese reader gets a Chinese source
+    in Chinese: the publisher's Chinese name (from the content file, or the one the manifest gives in
+    brackets, 公益时报) and the title without its English gloss in brackets."""
+    publisher, title = source["publisher"], source["title"]
+    if not text or not text.get("chinese_names"):
+        return publisher, title
+    names = text.get("publishers", {})
+    bracketed = re.search(r"[（(]([^()（）]*" + _CJK.pattern + r"[^()（）]*)[)）]", publisher)
+    publisher = names.get(publisher) or (bracketed.group(1) if bracketed else publisher)
+    if _CJK.search(title):
+        # an English gloss in brackets goes ("(quarterly statistics)"); "(2019)" stays
+        title = re.sub(r"\s*\((?=[^()]*[A-Za-z])[^()\u3400-\u9fff]*\)", "", title).strip()
+    return publisher, title
 
 
 def link_target(url: str | None) -> str | None:
