@@ -151,13 +151,19 @@ MARKER_CLEARANCE = 6.0
 LABEL_SPACING = 10.0
 
 
-def _dodge(series: list[Series], fx, fy) -> dict[tuple, float]:
-    """Horizontal offsets for markers that would hide one another: at one date, markers whose heights
-    are within MARKER_CLEARANCE are spread side by side around that date."""
+def _stacks(series: list[Series], fy) -> dict[dt.date, list[tuple]]:
+    """The markers of every series grouped by date: (height on the chart, series index, point)."""
     by_date: dict[dt.date, list[tuple]] = {}
     for i, s in enumerate(series):
         for p in s.points:
             by_date.setdefault(p.when, []).append((fy(p), i, p))
+    return by_date
+
+
+def _dodge(series: list[Series], fx, fy) -> dict[tuple, float]:
+    """Horizontal offsets for markers that would hide one another: at one date, markers whose heights
+    are within MARKER_CLEARANCE are spread side by side around that date."""
+    by_date = _stacks(series, fy)
     offsets = {}
     for stack in by_date.values():
         stack.sort(key=lambda t: t[0])
@@ -176,10 +182,7 @@ def _dodge(series: list[Series], fx, fy) -> dict[tuple, float]:
 def _point_labels(series: list[Series], point_label, fx, fy, offsets) -> dict[tuple, dict]:
     """Each dot's printed value, right of the dot; labels at one date are pushed apart vertically so
     none covers another."""
-    by_date: dict[dt.date, list[tuple]] = {}
-    for i, s in enumerate(series):
-        for p in s.points:
-            by_date.setdefault(p.when, []).append((fy(p), i, p))
+    by_date = _stacks(series, fy)
     labels = {}
     for stack in by_date.values():
         stack.sort(key=lambda t: -t[0])           # from the bottom up

@@ -51,3 +51,34 @@ def test_labels_are_escaped():
                             first_year=2012, last_year=2012, value_label=str, font_family="x", title="t",
                             other_period_label="q")
     assert "<b>" not in svg and "&lt;b&gt;A&amp;B&lt;/b&gt;" in svg
+
+
+def test_years_with_no_figure_are_shaded_and_labelled():
+    svg = _chart(gap_label="not in this edition's sources", y_title="Organizations registered (number)")
+    # 2008, 2009, 2011, 2014 and 2016 hold no figure at all (2015 has a quarterly one)
+    assert svg.count("not in this edition&#39;s sources") == 5
+    assert 'class="y-title"' in svg and "Organizations registered (number)" in svg
+
+
+def test_markers_that_would_cover_one_another_are_set_side_by_side():
+    q4 = dt.date(2015, 12, 31)
+    series = [charts.Series("sa", "Social associations", [charts.Point(q4, 326_000, False)]),
+              charts.Series("pne", "Private non-enterprise units", [charts.Point(q4, 327_000, False)])]
+    svg = charts.line_chart(series, first_year=2015, last_year=2016, value_label=lambda v: f"{v:,.0f}",
+                            font_family="Noto Sans CJK SC", title="t", other_period_label="Quarterly")
+    xs = re.findall(r'<circle cx="([\d.]+)" cy="[\d.]+" r="3.2" fill="#ffffff" stroke-width', svg)
+    assert len(xs) == 2 and abs(float(xs[0]) - float(xs[1])) >= charts.MARKER_CLEARANCE
+
+
+def test_dots_are_printed_with_their_values_apart_and_not_joined():
+    when = dt.date(2012, 12, 31)
+    series = [charts.Series(k, k, [charts.Point(when, v, True), charts.Point(dt.date(2013, 12, 31), v, True)])
+              for k, v in (("a", 0.11), ("b", 0.18), ("c", 0.022))]
+    svg = charts.line_chart(series, first_year=2012, last_year=2013, value_label=str, font_family="x", title="t",
+                            other_period_label="o", join=False, point_label=lambda v: f"{v}%")
+    assert "<path" not in svg
+    labels = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" stroke="none"[^>]*>([^<]+)</text>', svg)
+    assert len(labels) == 6 and {t for _, _, t in labels} == {"0.11%", "0.18%", "0.022%"}
+    first_x = min(float(x) for x, _, _ in labels)
+    ys = sorted(float(y) for x, y, _ in labels if float(x) < first_x + 20)     # the three dots of 2012
+    assert len(ys) == 3 and all(b - a >= charts.LABEL_SPACING - 0.05 for a, b in zip(ys, ys[1:]))
