@@ -189,8 +189,8 @@ def test_english_findings_are_written_for_readers_without_identifiers(con):
     ctx = render.brief_context(con, 2013, "en")
     # the register's count against the published total, in words and without the register's id
     register = next(f for f in ctx["quality"]["findings"] if "register counts" in f["description"])
-    assert register["rows"][0]["text"] == ("2013: foundations on the register: 3,344; published total: 3,549; "
-                                           "difference: -205")
+    assert register["rows"][0]["text"] == ("2013: foundations on the register 3,344; published total 3,549; "
+                                           "difference -205")
     f = next(f for f in ctx["quality"]["findings"] if "Sub-types add up" in f["description"])
     (row,) = [r for r in f["rows"] if "3,399" in r["text"]]
     assert row["text"].startswith("2013 · Foundations · registered organizations · dated count, Oct 7, 2013: ")
