@@ -3,12 +3,13 @@ reader's language), where sources print a figure differently beyond their precis
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 from .. import metrics, validate
 from .edition import Edition
-from .figures import source_disagreements
+from .figures import half_units, source_disagreements
 from .format import say
 
 KEY = "quality"
@@ -25,6 +26,8 @@ def build(ed: Edition) -> dict:
     # each printing of a disputed figure, so a finding writes it as the edition writes counts (70.2万)
     printings = {(d["year"], d["period"], str(d["as_of"])[:10], d["measure"], d["org_type"], v["source_id"]): v
                  for d in disputed for v in [d["chosen"], *d["others"]]}
+    # and the printed precision of every registered count, so a finding writes counts as the edition does
+    printings["half_units"] = half_units(ed.con)
     for f in validate.latest_findings(ed.con):
         if not validate.about_figures(f["suite"]):
             continue   # the sources' age: the cover states the vintage
@@ -138,6 +141,15 @@ def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt
             "cites": cite(*[i.strip() for i in ids if i and i.strip()])}
 
 
+def _date(as_of, year):
+    """The date of a year-on-year row's figure: its own as_of, or the 31 December of the earlier year."""
+    if year is None:
+        return None
+    if as_of and str(as_of)[:4] == str(year):
+        return dt.date.fromisoformat(str(as_of)[:10])
+    return dt.date(int(year), 12, 31)
+
+
 def _printing(row: dict, side: str, fmt, printings: dict) -> str | None:
     """A disputed figure as the edition writes counts (in 万 in Chinese where it was rounded), else as printed."""
     v = printings.get((row.get("year"), row.get("period"), str(row.get("as_of"))[:10], row.get("measure"),
@@ -151,6 +163,14 @@ def _finding_pattern(suite: str, row: dict, pattern, text: dict, fmt, printings:
     """Fill a suite's sentence pattern from a failing row's fields (formatted for the reader)."""
     def number(field):
         return fmt.number(row[field]) if row.get(field) is not None else text["gap"]
+
+    def count(field, year):
+        """A registered count in the edition's form (70.2万), other values as plain numbers."""
+        half = printings.get("half_units", {}).get((year, row.get("period"), _date(row.get("as_of"), year),
+                                                    row.get("org_type")))
+        if row.get(field) is None or row.get("measure") != "registered" or half is None:
+            return number(field)
+        return fmt.count(row[field], half)
 
     def pct(field):
         return fmt.pct(row[field]) if row.get(field) is not None else text["gap"]
@@ -173,7 +193,8 @@ def _finding_pattern(suite: str, row: dict, pattern, text: dict, fmt, printings:
     return say(pattern, published=pct("published_share_pct"), recomputed=pct("recomputed_pct"),
                points=fmt.points(row["difference_pct_points"]) if row.get("difference_pct_points") is not None
                else text["gap"],
-               value=number("value"), previous=number("previous_value"), previous_year=row.get("previous_year"),
+               value=count("value", row.get("year")), previous=count("previous_value", row.get("previous_year")),
+               previous_year=row.get("previous_year"),
                change=fmt.change_pct(row.get("change_pct")), annual=fmt.change_pct(row.get("annual_change_pct")),
                chosen=_printing(row, "chosen", fmt, printings), other=_printing(row, "other", fmt, printings),
                difference=fmt.number(abs(row["difference"])) if row.get("difference") is not None else text["gap"],
