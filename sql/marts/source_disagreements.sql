@@ -22,7 +22,7 @@ pairs AS (
         o.source_id       AS other_source_id,
         o.value           AS other_value,
         o.as_published    AS other_as_published,
-        o.half_unit       AS other_half_unit,
+        marts.printed_half_unit(o.value, o.half_unit, o.unit) AS other_half_unit,   -- as marts.figures reads it
         o.priority_rank   AS other_priority_rank,
         c.snapshot_id     AS chosen_snapshot_id,
         c.source_row      AS chosen_source_row,
