@@ -10,7 +10,7 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 
-from flows.tasks import (compute, holding_warehouse, load_snapshots, publish_summary, pull, rename_run, render,
+from flows.tasks import (compute, holding_warehouse, load_snapshots, publish_summary, pull, rename_run, render_all,
                          validate)
 from ngobrief import pipeline
 
@@ -48,14 +48,14 @@ def annual_refresh(year: int | Literal["latest", "every"] = "latest", langs: lis
         years = compute(warehouse, year)
         if year == "latest" and years:
             rename_run(run_name(years[0]))
-        briefs, blocked = [], {}
+        jobs, blocked = [], {}
         for y in years:
             if stops := checks.blocks(y):
                 blocked[y] = [f.summary(y) for f in stops]
                 log.error("no brief for %s: validation errors %s", y, blocked[y])
                 continue
-            for lang in langs:
-                briefs.append(str(render(y, lang, warehouse).path))
+            jobs += [(y, lang) for lang in langs]
+        briefs = [str(b.path) for b in render_all(jobs, warehouse)] if jobs else []
         figures = pipeline.key_figures(years, warehouse)
         summary = pipeline.validation_summary(warehouse)
     log.info("briefs written: %s", briefs)

@@ -245,6 +245,19 @@ def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
             con.close()
 
 
+def render_stages(jobs: list[tuple[int, str]], warehouse_path: Path | None = None,
+                  workers: int | None = None) -> list[brief.Brief]:
+    """The briefs of a run, one per (year, language): WeasyPrint across the cores (brief.parallel)."""
+    from .brief.parallel import render_briefs
+
+    with lock.warehouse_lock(warehouse_path):
+        con = warehouse.connect(warehouse_path)
+        try:
+            return render_briefs(con, jobs, workers)
+        finally:
+            con.close()
+
+
 def key_figures(years: list[int], warehouse_path: Path | None = None, types: list[str] | None = None) -> list[dict]:
     """Participation rows for `years` (every org type unless `types`), for summaries."""
     con = warehouse.connect(warehouse_path, read_only=True)

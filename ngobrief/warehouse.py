@@ -215,5 +215,7 @@ def table_fingerprints(con) -> dict[str, str]:
 
 
 def query(con, sql: str, params=None) -> pl.DataFrame:
-    """A query's result as a Polars frame (parameters bound, never formatted in)."""
-    return con.sql(sql, params=params).pl()
+    """A query's result as a Polars frame (parameters bound, never formatted in). Polars reads the
+    result through the Arrow C stream interface: the same types as `.pl()`, without importing pyarrow
+    and numpy (~0.3 s of a brief's start-up)."""
+    return pl.DataFrame(con.sql(sql, params=params))

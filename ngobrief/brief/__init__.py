@@ -30,7 +30,8 @@ from .quality import _description
 SECTIONS = (cover, key_figures, participation, trends, foundations, register, context, quality, sources)
 
 __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
-           "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "guard_out",
+           "Prepared", "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "finish_brief",
+           "guard_out", "prepare_brief",
            "protected_folders", "register_foundations", "registered_trends", "render_brief", "render_html",
            "say", "source_disagreements", "write_pdf", "_description"]
 
@@ -79,19 +80,40 @@ def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
-                 types: list[str] | None = None, compare_to: int | None = None) -> Brief:
-    """Write one brief (to `out`, else where brief_path names it) and record it."""
+@dataclass
+class Prepared:
+    """A brief made up to its page: what WeasyPrint is given, and where its PDF goes."""
+    year: int
+    lang: str
+    out: Path
+    html: str
+    charts: dict[str, str]
+    inputs_sha256: str
+
+
+def prepare_brief(con, year: int, lang: str, out: Path | None = None,
+                  types: list[str] | None = None, compare_to: int | None = None) -> Prepared:
+    """Read the figures and make the brief's page (HTML and charts): everything but the PDF."""
     out = Path(out) if out else brief_path(year, lang, types)
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
     chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
-    inputs = inputs_sha256(ctx, html, chart_files)
-    pages = write_pdf(html, out, charts=chart_files)
-    pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
-    record_brief(con, year, lang, out, inputs, pdf_sha)
-    return Brief(out, inputs, pdf_sha, pages)
+    return Prepared(year, lang, out, html, chart_files, inputs_sha256(ctx, html, chart_files))
+
+
+def finish_brief(con, prepared: Prepared, pages: int) -> Brief:
+    """Hash the PDF written for `prepared` and record the brief."""
+    pdf_sha = hashlib.sha256(prepared.out.read_bytes()).hexdigest()
+    record_brief(con, prepared.year, prepared.lang, prepared.out, prepared.inputs_sha256, pdf_sha)
+    return Brief(prepared.out, prepared.inputs_sha256, pdf_sha, pages)
+
+
+def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
+                 types: list[str] | None = None, compare_to: int | None = None) -> Brief:
+    """Write one brief (to `out`, else where brief_path names it) and record it."""
+    prepared = prepare_brief(con, year, lang, out, types, compare_to)
+    return finish_brief(con, prepared, write_pdf(prepared.html, prepared.out, charts=prepared.charts))
 
 
 def record_brief(con, year: int, lang: str, out: Path, inputs: str, pdf_sha: str) -> None:

@@ -24,7 +24,8 @@ def content(lang: str) -> dict:
     path = config.TEMPLATES_DIR / "content" / f"{lang}.yaml"
     if lang not in LANGS or not path.is_file():
         raise RenderError(f"no brief content for language {lang!r}; choose one of {', '.join(LANGS)}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader (when PyYAML has it) reads the content files ~10x faster than the pure-Python one
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 class Formatter:
