@@ -10,6 +10,7 @@ dates come from the data load, not the clock."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import config
+from ..warehouse import memoized_reads
 from . import context, cover, foundations, key_figures, participation, quality, register, sources, trends
 from .edition import Edition, open_edition
 from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
@@ -39,15 +41,17 @@ __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition",
 def brief_context(con, year: int, lang: str, types: list[str] | None = None,
                   compare_to: int | None = None) -> dict:
     """Everything the page shows, formatted for the reader, section by section."""
-    ed = open_edition(con, year, lang, types, compare_to)
-    ctx = {"lang": lang, "year": year, "text": ed.text, "title": say(ed.text["pdf_title"], year=year)}
-    for section in SECTIONS:
-        ctx.update(section.build(ed))
+    with memoized_reads(con):   # sections ask the marts the same questions; each is run once
+        ed = open_edition(con, year, lang, types, compare_to)
+        ctx = {"lang": lang, "year": year, "text": ed.text, "title": say(ed.text["pdf_title"], year=year)}
+        for section in SECTIONS:
+            ctx.update(section.build(ed))
     return {**ctx, "types": ed.types, "compare_to": compare_to, "created": ed.loaded_at.isoformat() + "Z",
             "font_family": ed.text["font_family"]}
 
 
-def _env() -> Environment:
+@functools.lru_cache(maxsize=1)
+def _env() -> Environment:   # one per process: it keeps the compiled page template (recompiled if changed)
     return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
