@@ -50,6 +50,7 @@ test: prod-setup
 
 # Orchestration (docs/orchestration.md): a local Prefect server, the deployments in prefect.yaml on a
 # process work pool, and a worker that runs them. Each in its own terminal: make server / deploy / worker.
+# `make deploy` also sets up failure notifications to $NGOBRIEF_NOTIFY_URL (flows/notifications.py).
 deploy worker: export PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
 
 server: install
@@ -61,6 +62,7 @@ deploy: install
 	$(BIN)/prefect work-pool inspect ngobrief >/dev/null 2>&1 || $(BIN)/prefect work-pool create ngobrief --type process
 	$(BIN)/python -m flows.limits
 	$(BIN)/prefect --no-prompt deploy --all
+	$(BIN)/python -m flows.notifications
 
 worker: setup
 	@mkdir -p "$(PREFECT_HOME)"

@@ -32,6 +32,9 @@ class Timed:
     stdout: str
     stderr: str
     extra: dict = field(default_factory=dict)
+    # CPU seconds (user + system) of the child and the children it waited for: far less sensitive
+    # than wall time to other work on a shared machine, which takes cores, not instructions
+    cpu_s: float = 0.0
 
 
 def clean_env(tmp: Path, **more: str) -> dict[str, str]:
@@ -67,7 +70,8 @@ def run_timed(cmd: list[str], env: dict[str, str], *, cwd: Path = ROOT, check: b
         out.seek(0)
         err.seek(0)
         res = Timed(wall, usage.ru_maxrss / 1024, proc.returncode,
-                    out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+                    out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
+                    cpu_s=usage.ru_utime + usage.ru_stime)
     if check and res.returncode not in (0,):
         raise RuntimeError(f"{' '.join(map(str, cmd))} exited {res.returncode}:\n{res.stderr[-3000:]}")
     return res

@@ -3,6 +3,10 @@
     python bench/scale_child.py pipeline REGISTER SHA256 WAREHOUSE JSON_OUT
         pull (check the file against its sha256) → load → validate (every suite in expectations/) →
         aggregate (read marts.org_register_by_group), each stage timed
+    python bench/scale_child.py panel WAREHOUSE JSON_OUT REGISTER=SHA256 [REGISTER=SHA256 ...]
+        a panel of annual register snapshots with the bundled data: pull → load → validate →
+        validate again (nothing changed: the stored run is reused) → marts (the register's groups per
+        snapshot) → a brief (2013, en), each stage timed
     python bench/scale_child.py suite SUITE_FILE WAREHOUSE JSON_OUT
         only Great Expectations on a loaded warehouse with one suite file (GX imported first and
         timed apart), to compare row-level checks with checks on the groups"""
@@ -50,6 +54,42 @@ def pipeline_run(register: Path, sha256: str, wh: Path, out: Path) -> None:
     }, ensure_ascii=False))
 
 
+def panel_run(wh: Path, out: Path, registers: list[tuple[Path, str]]) -> None:
+    from plain_refresh import stages, timed  # the plain refresh's stage timer (bench/ is on the path)
+
+    def pull_all():
+        entries = {f"{SNAPSHOT_ID}_{i + 1:02d}": {"file": path.name, "sha256": sha, "parser": "org_register",
+                                                  "origin": "SYNTHETIC: bench/synthetic_org_register.py"}
+                   for i, (path, sha) in enumerate(registers)}
+        return pipeline.pull_stage() + pull.bundled_snapshots({"snapshots": entries}, registers[0][0].parent)
+
+    snapshots = timed("pull", pull_all)
+    loaded = timed("load", pipeline.load_stage, snapshots, wh)
+    run = timed("validate", pipeline.validate_stage, wh)
+    again = timed("validate again", pipeline.validate_stage, wh)
+
+    def marts():
+        con = warehouse.connect(wh, read_only=True)
+        try:
+            return warehouse.query(con, """SELECT snapshot_id, count(*) AS groups, sum(registered) AS registered,
+                                                  sum(engaged_international) AS engaged_international
+                                           FROM marts.org_register_by_group GROUP BY ALL ORDER BY ALL""")
+        finally:
+            con.close()
+
+    panel = timed("marts", marts)
+    brief = timed("brief", pipeline.render_stage, 2013, "en", wh)
+    out.write_text(json.dumps({
+        "stages": stages, "in_process_s": time.perf_counter() - started,
+        "register_rows": sum(v for k, v in loaded.items() if k.startswith(SNAPSHOT_ID)),
+        "snapshots": panel.height, "registered": int(panel["registered"].sum()),
+        "groups": int(panel["groups"].sum()), "reused": again.reused and not run.reused,
+        "brief_bytes": brief.path.stat().st_size,
+        "register_findings": sorted({f"{f.severity}: {f.description}" for f in run.findings
+                                     if f.suite == "marts_org_register_by_group" and not f.success}),
+    }, ensure_ascii=False))
+
+
 def suite_run(suite: Path, wh: Path, out: Path) -> None:
     t = time.perf_counter()
     import great_expectations  # noqa: F401  (the import is the same for both ways; timed apart)
@@ -70,6 +110,9 @@ def suite_run(suite: Path, wh: Path, out: Path) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "pipeline":
         pipeline_run(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5]))
+    elif sys.argv[1] == "panel":
+        panel_run(Path(sys.argv[2]), Path(sys.argv[3]),
+                  [(Path(a.rpartition("=")[0]), a.rpartition("=")[2]) for a in sys.argv[4:]])
     elif sys.argv[1] == "suite":
         suite_run(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))
     else:

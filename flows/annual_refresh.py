@@ -10,6 +10,7 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 
+from flows.outcome import ANNUAL_TIMEOUT, operated
 from flows.tasks import (compute, holding_warehouse, load_snapshots, publish_summary, pull, rename_run, render_all,
                          validate)
 from ngobrief import pipeline
@@ -27,7 +28,8 @@ def _run_name() -> str:
     return run_name(flow_run.parameters.get("year", "latest"))
 
 
-@flow(name="annual-refresh", flow_run_name=_run_name)
+@flow(name="annual-refresh", flow_run_name=_run_name, timeout_seconds=ANNUAL_TIMEOUT)
+@operated
 def annual_refresh(year: int | Literal["latest", "every"] = "latest", langs: list[str] = ["en", "zh"],  # noqa: B006
                    warehouse: Path | None = None, lock_timeout: float = 900) -> dict:
     """Load new snapshots, validate everything, and write the briefs.

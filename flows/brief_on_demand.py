@@ -11,6 +11,7 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 
+from flows.outcome import ON_DEMAND_TIMEOUT, operated
 from flows.tasks import compute, holding_warehouse, load_snapshots, publish_summary, pull, render, validate
 from ngobrief import pipeline
 
@@ -26,7 +27,8 @@ def _run_name() -> str:
     return run_name(p.get("year"), p.get("lang", "en"), p.get("types"))
 
 
-@flow(name="brief-on-demand", flow_run_name=_run_name)
+@flow(name="brief-on-demand", flow_run_name=_run_name, timeout_seconds=ON_DEMAND_TIMEOUT)
+@operated
 def brief_on_demand(year: int, lang: Literal["en", "zh"] = "en", types: list[str] | None = None,
                     warehouse: Path | None = None, lock_timeout: float = 900) -> dict:
     """Write one brief.

@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flows import limits
-from ngobrief import lock, parse as parse_mod, pipeline
+from ngobrief import ingest, lock, pipeline
 from ngobrief.errors import NgobriefError
 
 # Tasks that write or read the warehouse are never cached: their result depends on its state. Only
@@ -65,7 +65,9 @@ def store(snapshot, frames, warehouse: Path | None):
 
 @task(name="validate", cache_policy=NO_CACHE)
 def validate(warehouse: Path | None):
-    return pipeline.validate_stage(warehouse)
+    run = pipeline.validate_stage(warehouse)
+    get_run_logger().info(run.inputs_note)  # reused (GX not run), or what changed since the last run
+    return run
 
 
 @task(name="compute", cache_policy=NO_CACHE)
@@ -91,7 +93,7 @@ def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
     outcome = {}
     for s in snapshots:
         if s.snapshot_id not in todo:
-            outcome[s.snapshot_id] = (f"no parser for {s.parser} in this version" if s.parser not in parse_mod.LAYOUTS
+            outcome[s.snapshot_id] = (f"no parser for {s.parser} in this version" if s.parser not in ingest.registry()
                                       else f"unchanged (sha256 {s.sha256[:12]} already in the warehouse)")
             continue
         state = parse(s, return_state=True)

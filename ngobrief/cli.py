@@ -13,7 +13,7 @@ from typing import Optional
 import duckdb
 import typer
 
-from . import config, lock, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
+from . import config, ingest, lock, metrics as metrics_mod, pipeline, pull as pull_mod, warehouse as wh
 from .errors import NgobriefError, os_error_message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
@@ -60,8 +60,9 @@ def _quiet_traces_of_user_errors() -> None:
 
 
 def _flow(name: str):
-    """A flow of flows/ by its name, through the `ngobrief.flows` entry points (pyproject.toml): the
-    library starts flows without importing flows/, which imports the library."""
+    """A flow of flows/ (or flows/server.py, which picks the Prefect server) by its name, through the
+    `ngobrief.flows` entry points (pyproject.toml): the library starts flows without importing
+    flows/, which imports the library."""
     from importlib.metadata import entry_points
 
     found = entry_points(group="ngobrief.flows", name=name)
@@ -74,8 +75,15 @@ def _flow(name: str):
 def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (default: every year with participation data)."),
         lang: list[str] = typer.Option(["en", "zh"], help="Brief language(s)."),
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
-        warehouse: Optional[Path] = WarehouseOpt):
+        warehouse: Optional[Path] = WarehouseOpt,
+        plan: bool = typer.Option(False, "--plan", help="Only say what the run would do (snapshots, suites, briefs); write nothing.")):
     """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
+    if plan:
+        from . import plan as plan_mod
+
+        typer.echo("\n".join(plan_mod.plan_lines(plan_mod.make_plan(year if year is not None else "every", list(lang),
+                                                                    warehouse))))
+        return
     # A read-only or full output folder, or a warehouse another run is writing, is one clear line
     # before Prefect starts, not a failed flow run. The lock is held for the whole flow (which takes
     # it again, re-entrantly), so nothing can write between this check and the flow's first stage.
@@ -84,7 +92,14 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
             f"waiting up to {wait:g} s for the warehouse: {who} is writing it", err=True)):
         os.environ.setdefault("DO_NOT_TRACK", "1")
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        # A running server (PREFECT_API_URL, or `make server`'s) is used; else a temporary one
+        # starts now and comes up while this process imports Prefect and the flows.
+        prefect_server = _flow("prefect-server")
+        server = prefect_server.choose()
         annual_refresh = _flow("annual-refresh")
+        if server.process:
+            prefect_server.wait_until_up(server)
+        typer.echo(server.note)
         _quiet_traces_of_user_errors()
         result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
                                 lock_timeout=wait)
@@ -106,7 +121,7 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
          title: Optional[str] = typer.Option(None, help="Title of a new source."),
          kind: Optional[str] = typer.Option(None, help="Kind of a new source (sets its priority): primary, 'primary (reprint)', ..., secondary (default)."),
          published: Optional[str] = typer.Option(None, help="Publication date of a new source (YYYY-MM-DD or YYYY)."),
-         parser: Optional[str] = typer.Option(None, help="long_csv, wide_table, survey_csv or ricf_tsv (default: told from the header)."),
+         parser: Optional[str] = typer.Option(None, help=ingest.parser_help()),
          sheet: Optional[str] = typer.Option(None, help="XLSX sheet to read (default: the first)."),
          encoding: Optional[str] = typer.Option(None, help="Text encoding, e.g. gb18030 (default: detected)."),
          measure: Optional[str] = typer.Option(None, help="Wide tables: the measure of the figures (default registered)."),
@@ -140,14 +155,16 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
 
 
 @app.command()
-def validate(warehouse: Optional[Path] = WarehouseOpt):
+def validate(warehouse: Optional[Path] = WarehouseOpt,
+             again: bool = typer.Option(False, "--again", help="Run the suites even when nothing they depend on has changed since the last run.")):
     """Run the expectation suites on the warehouse; exit 1 if any error-level check fails."""
     from . import validate as validate_mod
 
-    run_ = pipeline.validate_stage(warehouse)
+    run_ = pipeline.validate_stage(warehouse, reuse=not again)
     for line in validate_mod.summary_lines(run_):
         typer.echo(line)
     typer.echo(f"\nreport: {run_.report_path}")
+    typer.echo(run_.inputs_note)
     typer.echo(f"run {run_.run_id}: {len(run_.errors)} error(s), {len(run_.warnings)} warning(s); "
                f"{validate_mod.verdict(run_)}")
     raise typer.Exit(1 if run_.errors else 0)
@@ -175,6 +192,9 @@ METRICS = {
                      "overseas_projects", "overseas_project_countries", "source_ids"]),
     "definitions": (lambda con, year, start: metrics_mod.engagement_definitions(con),
                     ["definition_id", "term", "counted_by", "description"]),
+    "register": (lambda con, year, start: metrics_mod.register(con, year),
+                 ["record_year", "measure", "province", "value", "recorded", "foundations", "coverage_pct",
+                  "pct_of_foundations", "source_id"]),
 }
 
 
@@ -182,7 +202,8 @@ METRICS = {
 def metrics(year: Optional[int] = typer.Option(None, help="Only rows for this year (for cagr: ending in it)."),
             fmt: str = typer.Option("table", "--format", help="table, csv or json"),
             metric: str = typer.Option("participation", help="participation, trends (registered), "
-                                       "participation-trends, cagr (registered, any two years), foundations, definitions"),
+                                       "participation-trends, cagr (registered, any two years), foundations, definitions, "
+                                       "register (the RICF register by record year, with coverage)"),
             from_year: Optional[int] = typer.Option(None, "--from-year", help="cagr only: growth starting in this year."),
             warehouse: Optional[Path] = WarehouseOpt):
     """Metrics from the marts: participation ratios, trends, growth rates, foundations' international activity."""
@@ -230,8 +251,13 @@ def brief(year: int = typer.Option(..., help="Edition year."),
 @app.command()
 def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
             warehouse: Optional[Path] = WarehouseOpt):
-    """Every source document (by priority) and every snapshot, with its provenance and last load."""
-    listing = pull_mod.list_sources(warehouse)
+    """Every source document (by priority), its age and whether its series is overdue, and every
+    snapshot, with its provenance and last load."""
+    import datetime as dt
+
+    from . import freshness
+
+    listing = freshness.annotate(pull_mod.list_sources(warehouse), dt.date.today())
     if fmt == "json":
         sys.stdout.write(json.dumps(listing, ensure_ascii=False, default=str, indent=1) + "\n")
         return
@@ -240,6 +266,14 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
                    f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+        typer.echo(f"{'':5}age {s['age_days'] if s['age_days'] is not None else '?'} days; "
+                   + (f"series {s['series']}: {'OVERDUE' if s['overdue'] else 'on time'}" if s["series"]
+                      else "one-off (no series)"))
+    typer.echo("\nSERIES (cadence; next release expected; overdue after its grace days)")
+    for r in listing["series"]:
+        typer.echo(f"{r['series']:28} {r['cadence']:9} latest {r['latest_release']} ({r['age_days']} days old); "
+                   f"next expected {r['next_expected']}"
+                   + (f"; OVERDUE by {r['days_overdue']} days" if r["overdue"] else "; on time"))
     typer.echo("\nSNAPSHOTS")
     for s in listing["snapshots"]:
         loaded = (f"loaded {s['loaded_at']} ({s['rows_loaded']} rows)" if s["loaded_at"]
@@ -249,6 +283,27 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         typer.echo(f"{'':20} origin {s['origin']}; fetched {s['fetched_at'] or 'not recorded'}; {loaded}")
         if s.get("licence"):
             typer.echo(f"{'':20} licence: {s['licence']}")
+
+
+@app.command()
+def status(fmt: str = typer.Option("table", "--format", help="table or json"),
+           today: Optional[str] = typer.Option(None, help="Judge freshness as of this date (YYYY-MM-DD; default today)."),
+           api_url: Optional[str] = typer.Option(None, "--api-url", envvar="PREFECT_API_URL",
+                                                 help="Prefect API to ask (default $PREFECT_API_URL; without one, prefect.yaml's cron)."),
+           warehouse: Optional[Path] = WarehouseOpt):
+    """Is the annual schedule healthy? Exit 0 if so; else the sum of 4 (last run failed), 8 (a source
+    is overdue), 16 (the published edition is older than the schedule allows)."""
+    import datetime as dt
+
+    from . import status as status_mod
+
+    s = status_mod.status(today=dt.date.fromisoformat(today) if today else None, warehouse_path=warehouse,
+                          api_url=api_url)
+    if fmt == "json":
+        typer.echo(json.dumps(s, ensure_ascii=False, default=str, indent=1))
+    else:
+        typer.echo("\n".join(status_mod.table_lines(s)))
+    raise typer.Exit(s["exit_code"])
 
 
 FormatOpt = typer.Option("table", "--format", "-f", help="table, csv, json or markdown")

@@ -230,16 +230,6 @@ def register_years(con) -> list[int]:
                  )["record_year"].to_list()
 
 
-def nearest_register_year(con, year: int) -> int | None:
-    """The record year of the foundation register nearest `year` (the earlier one on a tie), which an
-    edition of `year` shows; None when no register is loaded."""
-    rows = con.execute("""
-        SELECT record_year FROM (SELECT DISTINCT record_year FROM marts.register_foundations_by_group)
-        ORDER BY abs(record_year - $year), record_year LIMIT 1
-    """, {"year": year}).fetchall()
-    return rows[0][0] if rows else None
-
-
 def nearest_participation_year(con, year: int, types: list[str]) -> int | None:
     """The year nearest `year` (the earlier one on a tie) with a participation ratio for any of
     `types`; `year` itself when it has one, None when no year has."""
@@ -262,6 +252,23 @@ def register_foundations_by_group(con, record_year: int | None = None,
         ORDER BY record_year, grouped_by, international_focus DESC, foundations DESC, {_type_rank()},
                  scope, province
     """, {"year": record_year, "grouped_by": grouped_by})
+
+
+def register(con, record_year: int | None = None) -> pl.DataFrame:
+    """The register as a metric (marts.register_measures): per record year, foundations, public and
+    non-public, national and local, by province and international focus, each with its coverage
+    (recorded of foundations); NULL where the register does not record the measure."""
+    return _read(con, """
+        SELECT * FROM marts.register_measures WHERE ($year IS NULL OR record_year = $year)
+    """, {"year": record_year})
+
+
+def register_year(con, edition_year: int, measure: str = "international_focus") -> int | None:
+    """The register a brief of `edition_year` uses (marts.register_year_for): the nearest record year
+    among the registers that record `measure`, never a later one that lacks it; None with no register."""
+    rows = con.sql("SELECT record_year FROM marts.register_year_for($year, $measure)",
+                   params={"year": edition_year, "measure": measure}).fetchall()
+    return rows[0][0] if rows else None
 
 
 def register_international_foundations(con, record_year: int | None = None) -> pl.DataFrame:

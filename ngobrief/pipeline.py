@@ -5,15 +5,16 @@ whole run, so nothing else writes between two of its stages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import inspect
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import brief, config, lock, metrics, parse, pull, validate, warehouse
+from . import brief, config, ingest, lock, metrics, pull, validate, validation_inputs, warehouse
+from .ingest.load import load_snapshot
 from .errors import NgobriefError, OutputError, PublishingBlocked, os_error_message
 
 
@@ -81,40 +82,36 @@ def pending_snapshots(snapshots: list[pull.Snapshot], warehouse_path: Path | Non
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
         return [s for s in snapshots
-                if s.parser in parse.LAYOUTS and warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256]
+                if s.parser in ingest.registry() and warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256]
     finally:
         con.close()
 
 
-def parser_version() -> str:
-    """sha256 of the parse module's code: a parser fix must not reuse frames the old code produced."""
-    return hashlib.sha256(inspect.getsource(parse).encode("utf-8")).hexdigest()
-
-
 def parse_cache_key(snapshot: pull.Snapshot) -> str:
     """What a parse result depends on: the snapshot's bytes, its parser, the read options its manifest
-    entry records (encoding, sheet, ...), the parser's code and the Polars version (which writes the
-    cached frames and must read them back)."""
+    entry records (encoding, sheet, ...), the code and contract the parse runs (the shared reader, the
+    layout's own module and contract, the source's aliases: ingest.parser_version) and the Polars
+    version (which writes the cached frames and must read them back)."""
     import polars
 
     options = hashlib.sha256(json.dumps([snapshot.source_id, snapshot.options], sort_keys=True,
                                         default=str).encode("utf-8")).hexdigest()[:12]
-    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{parser_version()[:16]}"
+    code = ingest.parser_version(snapshot.parser, snapshot.source_id)[:16]
+    return (f"parse-{snapshot.parser}-{snapshot.sha256}-{options}-{code}"
             f"-polars{polars.__version__}")
 
 
-def parse_stage(snapshot: pull.Snapshot) -> parse.Parsed:
+def parse_stage(snapshot: pull.Snapshot) -> ingest.Parsed:
     """Parse one snapshot into its raw and typed frames; reads the file only, writes nothing."""
-    return parse.parse_snapshot(snapshot)
+    return ingest.parse_snapshot(snapshot)
 
 
-def store_stage(snapshot: pull.Snapshot, parsed: parse.Parsed, warehouse_path: Path | None = None) -> int:
+def store_stage(snapshot: pull.Snapshot, parsed: ingest.Parsed, warehouse_path: Path | None = None) -> int:
     """Load one snapshot's parsed frames into raw and staging (one transaction). Returns rows loaded."""
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
-            return warehouse.load_snapshot(con, snapshot, parsed.raw, parsed.typed,
-                                           encoding=parsed.encoding, sheet=parsed.sheet)
+            return load_snapshot(con, snapshot, parsed).rows
         finally:
             con.close()
 
@@ -128,33 +125,38 @@ def load_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = Non
                 for s in snapshots}
 
 
-def validate_stage(warehouse_path: Path | None = None) -> validate.ValidationRun:
-    """Run the suites, store the findings in the audit tables and write the HTML report."""
+def validate_stage(warehouse_path: Path | None = None, *, reuse: bool = True,
+                   today: dt.date | None = None) -> validate.ValidationRun:
+    """Run the suites, store the findings in the audit tables and write the HTML report — or, when
+    nothing the latest run depended on has changed (validation_inputs), return that run (`reused`)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
             warehouse.create(con)  # the check views and audit tables as sql/ defines them now
-            run = validate.run_suites(con)
-            validate.store(con, run)
+            run, inputs = validation_inputs.reusable_run(con, today=today) if reuse else (None, None)
+            if run is None:
+                run = validate.run_suites(con, today=today)
+                # the checked rows' fingerprints as the run took them (under this lock: the same rows)
+                inputs = {**validation_inputs.parts(con, today=today, tables=False),
+                          **validation_inputs.table_parts(run)}
+                run.inputs_note = validation_inputs.rerun_note(validation_inputs.changed(con, inputs))
+                validate.store(con, run)
+                validation_inputs.record(con, run, inputs)
+            elif run.report_path is None:  # its report was written on another machine, or deleted
+                run.report_path = validate.write_report(run)
         finally:
             con.close()
     return run
 
 
-def validation_is_current(warehouse_path: Path | None = None) -> bool:
-    """True when the latest stored validation run saw exactly the rows the warehouse holds now
-    (same fingerprint for every suite's table): validating again would find the same."""
+def validation_is_current(warehouse_path: Path | None = None, today: dt.date | None = None) -> bool:
+    """True when nothing the latest stored validation run depended on has changed (validation_inputs):
+    validating again would find the same."""
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
-        stored = dict(con.sql("""
-            SELECT suite, any_value(data_fingerprint) FROM audit.validation_results
-            WHERE run_id = (SELECT run_id FROM audit.validation_results ORDER BY run_at DESC LIMIT 1)
-            GROUP BY suite""").fetchall())
-        for path in validate.suite_files():
-            spec = json.loads(path.read_text(encoding="utf-8"))
-            if stored.get(spec["name"]) != validate.fingerprint(con, spec["meta"]["table"]):
-                return False
-        return bool(stored)
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        return validation_inputs.changed(con, validation_inputs.parts(con, today=today)) == []
     finally:
         con.close()
 
@@ -218,6 +220,11 @@ def compute_stage(warehouse_path: Path | None = None, year: int | str | None = N
         years = metrics.brief_years(con)
     finally:
         con.close()
+    return pick_years(years, year)
+
+
+def pick_years(years: list[int], year: int | str | None) -> list[int]:
+    """The years a run briefs, of the years with participation figures (compute_stage, and the plan)."""
     if not years:
         raise NgobriefError("the warehouse has no year with participation figures (both counts published)")
     if year in (None, "every"):

@@ -13,14 +13,13 @@ import hashlib
 import os
 import re
 import tempfile
-import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from . import config, lock
 from .errors import FetchError, InputError, ManifestError, NgobriefError
+from .fetch import fetch, suffix_for
 
 # How a snapshot's file is read, as recorded in its manifest entry.
 READ_OPTIONS = ("encoding", "sheet", "measure", "period", "unit")
@@ -111,72 +110,6 @@ def resolve(manifest: dict, ident: str) -> str | None:
         raise ManifestError(f"source {ident!r} is held by several snapshots ({', '.join(holders)}): "
                             "pull one of them by its snapshot id")
     return holders[0] if holders else None
-
-
-# --------------------------------------------------------------------------------------------------
-# Fetching
-
-@dataclass
-class Fetched:
-    content: bytes | None            # None: the server says the copy we hold is current (304)
-    etag: str | None
-    last_modified: str | None
-    url: str
-    content_type: str | None
-
-
-RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
-
-
-def fetch(url: str, *, etag: str | None = None, last_modified: str | None = None,
-          timeout: float = 10.0, retries: int = 2) -> Fetched:
-    """GET `url` with a timeout, a few retries on network errors and 5xx/429, and a conditional
-    request when we hold a copy (If-None-Match / If-Modified-Since)."""
-    import httpx
-
-    from . import __version__
-
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise FetchError(f"{url}: only http and https URLs can be pulled (use --file for a local file)")
-    headers = {"User-Agent": f"ngobrief/{__version__}"}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    problem = "no attempt made"
-    with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), headers=headers,
-                      follow_redirects=True) as client:
-        for attempt in range(retries + 1):
-            if attempt:
-                time.sleep(min(0.5 * 2 ** (attempt - 1), 2.0))
-            try:
-                r = client.get(url)
-            except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                continue
-            if r.status_code == 304:
-                return Fetched(None, etag, last_modified, str(r.url), None)
-            if r.status_code in RETRY_STATUS:
-                problem = f"HTTP {r.status_code} {r.reason_phrase}"
-                continue
-            if r.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {r.status_code} {r.reason_phrase}; nothing was changed")
-            return Fetched(r.content, r.headers.get("etag"), r.headers.get("last-modified"), str(r.url),
-                           r.headers.get("content-type"))
-    raise FetchError(f"could not fetch {url} ({retries + 1} attempt(s)): {problem}. Nothing was changed: "
-                     "the snapshot already in the manifest, if any, still serves.")
-
-
-def _suffix(data: bytes, hint: str, content_type: str | None) -> str:
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    ext = Path(urlsplit(hint).path if "://" in hint else hint).suffix.lower().lstrip(".")
-    if ext in ("csv", "tsv", "txt", "tab"):
-        return ext
-    ct = (content_type or "").lower()
-    if "tab-separated" in ct:
-        return "tsv"
-    return "csv"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -276,7 +209,8 @@ def load_bundled(warehouse_path: Path | None = None, manifest_path: Path | None 
 
 
 def _load_bundled(snaps: list[Snapshot], manifest: dict, warehouse_path: Path | None) -> list[PullResult]:
-    from . import parse, warehouse
+    from . import warehouse
+    from .ingest.load import load_snapshot
 
     con = warehouse.connect(warehouse_path)
     results = []
@@ -284,17 +218,23 @@ def _load_bundled(snaps: list[Snapshot], manifest: dict, warehouse_path: Path | 
         warehouse.create(con)
         warehouse.load_sources(con, manifest.get("sources", {}))
         for s in snaps:
-            rows, notes = 0, []
-            if warehouse.loaded_sha256(con, s.snapshot_id) != s.sha256:
-                parsed = parse.parse_snapshot(s)
-                notes = parsed.notes
-                rows = warehouse.load_snapshot(con, s, parsed.raw, parsed.typed, encoding=parsed.encoding,
-                                               sheet=parsed.sheet)
-            results.append(PullResult(s.snapshot_id, "loaded" if rows else "unchanged", s.sha256, s.bytes,
-                                      s.parser, s.origin, s.file, rows, s.source_id, notes))
+            done = load_snapshot(con, s)
+            results.append(PullResult(s.snapshot_id, "loaded" if done.rows else "unchanged", s.sha256, s.bytes,
+                                      s.parser, s.origin, s.file, done.rows, s.source_id, done.notes))
     finally:
         con.close()
     return results
+
+
+@dataclass
+class _Pulled:
+    """Bytes fetched for a pull, before they are parsed."""
+
+    data: bytes
+    name: str            # the file or URL, as errors name it
+    origin: str
+    suffix: str
+    fetched_meta: dict = field(default_factory=dict)   # etag / last_modified
 
 
 def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
@@ -309,17 +249,58 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
 
     Nothing is written — snapshot, manifest or warehouse — unless the file parses completely, and the
     warehouse load is one transaction."""
-    from . import parse
-
     manifest_path = manifest_path or config.MANIFEST
     data_dir = data_dir or config.DATA_DIR
     if file is not None and url is not None:
         raise NgobriefError("give either --file or --url, not both")
     manifest = read_manifest(manifest_path)
+    sid, entry = _target(manifest, ident, file, url, kind)
+    if refresh and entry is not None and file is None and url is None:
+        if not str(entry.get("origin", "")).startswith(("http://", "https://")):
+            raise NgobriefError(f"snapshot {sid!r} has no URL to refresh from (origin {entry.get('origin')!r})")
+        url = entry["origin"]
+
+    # 1. the bytes (or, when there are none new, the snapshot held)
+    got = _bytes(sid, entry, file, url, refresh, timeout, retries, data_dir, manifest, warehouse_path)
+    if isinstance(got, PullResult):
+        return got
+    digest = hashlib.sha256(got.data).hexdigest()
+    if entry is not None and entry.get("sha256") == digest and (data_dir / entry["file"]).is_file():
+        # the same bytes: the manifest and the snapshot stay; load them only if this warehouse lacks them
+        return _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+
+    # 2. parse completely before anything is written
+    options = {k: (entry or {}).get(k) for k in READ_OPTIONS}
+    options.update({k: v for k, v in (("encoding", encoding), ("sheet", sheet), ("measure", measure),
+                                      ("period", period)) if v is not None})
+    sources = dict(manifest.get("sources", {}))
+    source_id, new_source = _source_for(ident, entry, sources, publisher, title, url, published, kind)
+    parser_name, parsed, source_id, new_source = _parse_pulled(
+        got, parser or (entry or {}).get("parser"), options, source_id, new_source, sources,
+        named=bool(publisher or title))
+
+    # 3. write: snapshot file, warehouse (one transaction), manifest
+    with lock.warehouse_lock(warehouse_path):
+        rows, rel = _write_pulled(got.data, sid, got.suffix, data_dir, digest, parser_name, got.origin, source_id,
+                                  options, got.fetched_meta, sources, new_source, parsed, manifest_path,
+                                  warehouse_path)
+    notes = list(parsed.notes)
+    given = [f"--{k}" for k, v in (("publisher", publisher), ("title", title), ("kind", kind),
+                                   ("published", published)) if v is not None]
+    if given and new_source is None:
+        notes.append(f"{', '.join(given)} ignored: the source is already in the manifest; "
+                     "edit data/sources.toml to change it")
+    if new_source is not None and not (publisher and title):
+        notes.append(f"source {source_id!r} was added without a publisher or title: complete it in "
+                     "data/sources.toml so its figures can be cited")
+    return PullResult(sid, "new" if entry is None else "updated", digest, len(got.data), parser_name, got.origin,
+                      rel, rows, source_id, notes)
+
+
+def _target(manifest: dict, ident: str, file, url, kind: str | None) -> tuple[str, dict | None]:
+    """The snapshot id a pull writes, and its manifest entry if it has one."""
     sid = resolve(manifest, ident)
     entry = manifest.get("snapshots", {}).get(sid) if sid else None
-    sources = dict(manifest.get("sources", {}))
-
     if sid is None:
         if not _ID.match(ident):
             raise NgobriefError(f"{ident!r} cannot name a new source: use lower-case letters, digits, "
@@ -330,13 +311,13 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
         sid = ident
     if kind is not None and kind not in SOURCE_KINDS:
         raise NgobriefError(f"unknown kind {kind!r}: one of {', '.join(SOURCE_KINDS)}")
-    if refresh and entry is not None and file is None and url is None:
-        if not str(entry.get("origin", "")).startswith(("http://", "https://")):
-            raise NgobriefError(f"snapshot {sid!r} has no URL to refresh from (origin {entry.get('origin')!r})")
-        url = entry["origin"]
+    return sid, entry
 
-    # 1. the bytes
-    fetched_meta: dict = {}
+
+def _bytes(sid: str, entry: dict | None, file, url, refresh: bool, timeout: float, retries: int,
+           data_dir: Path, manifest: dict, warehouse_path: Path | None) -> _Pulled | PullResult:
+    """The bytes to pull from `file` or `url`; or, when there is nothing new to fetch (no file or URL,
+    a 304, a refresh that cannot reach its URL), the result of loading the snapshot held."""
     if file is not None:
         name = str(file)
         try:
@@ -345,89 +326,76 @@ def pull_source(ident: str, *, file: Path | None = None, url: str | None = None,
             raise InputError(name, "no such file") from None
         except IsADirectoryError:
             raise InputError(name, "is a folder, not a file") from None
-        origin = f"file:{Path(file).name}"   # the name only: a manifest is committed, a home folder is not
-        suffix = _suffix(data, Path(file).name, None)
-    elif url is not None:
-        name = url
-        same_origin = entry is not None and entry.get("origin") == url
-        try:
-            got = fetch(url, etag=entry.get("etag") if same_origin else None,
-                        last_modified=entry.get("last_modified") if same_origin else None,
-                        timeout=timeout, retries=retries)
-        except FetchError as exc:
-            if not (refresh and same_origin and (data_dir / entry["file"]).is_file()):
-                raise
-            # a refresh that cannot reach its URL: the snapshot held serves, and the output says so
-            result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
-            result.status = "offline"
-            result.notes.insert(0, f"{exc.args[0].split('. Nothing was changed')[0]}: serving the snapshot held "
-                                   f"(data/{entry['file']}, sha256 {entry['sha256'][:12]}, fetched "
-                                   f"{entry.get('fetched_at') or 'at an unrecorded time'}) instead")
-            return result
-        if got.content is None:
-            result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
-            result.status = "not_modified"
-            return result
-        data, origin = got.content, url
-        fetched_meta = {k: v for k, v in (("etag", got.etag), ("last_modified", got.last_modified)) if v}
-        suffix = _suffix(data, url, got.content_type)
-    else:
+        # the name only in the origin: a manifest is committed, a home folder is not
+        return _Pulled(data, name, f"file:{Path(file).name}", suffix_for(data, Path(file).name, None))
+    if url is None:
         return _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+    same_origin = entry is not None and entry.get("origin") == url
+    try:
+        got = fetch(url, etag=entry.get("etag") if same_origin else None,
+                    last_modified=entry.get("last_modified") if same_origin else None,
+                    timeout=timeout, retries=retries)
+    except FetchError as exc:
+        if not (refresh and same_origin and (data_dir / entry["file"]).is_file()):
+            raise
+        # a refresh that cannot reach its URL: the snapshot held serves, and the output says so
+        result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+        result.status = "offline"
+        result.notes.insert(0, f"{exc.args[0].split('. Nothing was changed')[0]}: serving the snapshot held "
+                               f"(data/{entry['file']}, sha256 {entry['sha256'][:12]}, fetched "
+                               f"{entry.get('fetched_at') or 'at an unrecorded time'}) instead")
+        return result
+    if got.content is None:
+        result = _load_entry(sid, entry, data_dir, manifest, warehouse_path)
+        result.status = "not_modified"
+        return result
+    meta = {k: v for k, v in (("etag", got.etag), ("last_modified", got.last_modified)) if v}
+    return _Pulled(got.content, url, url, suffix_for(got.content, url, got.content_type), meta)
 
-    digest = hashlib.sha256(data).hexdigest()
-    if entry is not None and entry.get("sha256") == digest and (data_dir / entry["file"]).is_file():
-        # the same bytes: the manifest and the snapshot stay; load them only if this warehouse lacks them
-        return _load_entry(sid, entry, data_dir, manifest, warehouse_path)
 
-    # 2. parse completely before anything is written
-    options = {k: (entry or {}).get(k) for k in READ_OPTIONS}
-    options.update({k: v for k, v in (("encoding", encoding), ("sheet", sheet), ("measure", measure),
-                                      ("period", period)) if v is not None})
+def _source_for(ident: str, entry: dict | None, sources: dict, publisher, title, url, published,
+                kind) -> tuple[str | None, dict | None]:
+    """The source document a pull's figures cite, and its new manifest entry when it is new."""
     source_id = (entry or {}).get("source_id")
-    new_source = None
-    if source_id is None:
-        if ident in sources:
-            source_id = ident
-        elif entry is None:
-            source_id = ident
-            new_source = {"publisher": publisher or "", "title": title or "", "url": url or "",
-                          "published": published or "", "kind": kind or "secondary",
-                          "notes": f"added by `ngobrief pull {ident}` on {_now_iso()[:10]}"}
-    parser_name, parsed = parse.parse_source(
-        data, parser=parser or (entry or {}).get("parser"), name=name, encoding=options["encoding"],
-        sheet=options["sheet"], source_id=source_id, measure=options["measure"], period=options["period"],
-        unit=options["unit"])
-    if parser_name == "long_csv" and new_source is not None and not (publisher or title):
-        # rows of the long layout name their own sources: no empty source entry for the file itself
+    if source_id is not None:
+        return source_id, None
+    if ident in sources:
+        return ident, None
+    if entry is not None:
+        return None, None
+    return ident, {"publisher": publisher or "", "title": title or "", "url": url or "",
+                   "published": published or "", "kind": kind or "secondary",
+                   "notes": f"added by `ngobrief pull {ident}` on {_now_iso()[:10]}"}
+
+
+def _parse_pulled(got: _Pulled, parser: str | None, options: dict, source_id: str | None,
+                  new_source: dict | None, sources: dict, *, named: bool):
+    """Parse pulled bytes completely, and refuse what must never be stored. Returns (layout, Parsed,
+    source id, new source entry)."""
+    from . import ingest
+    from .ingest.personal import personal_columns
+
+    name = got.name
+    parser_name, parsed = ingest.parse_source(
+        got.data, parser=parser, name=name, encoding=options["encoding"], sheet=options["sheet"],
+        source_id=source_id, measure=options["measure"], period=options["period"], unit=options["unit"],
+        overrides=ingest.source_overrides(source_id, {"sources": sources}))
+    lay = ingest.layout(parser_name)
+    if lay.cites_per_row and new_source is not None and not named:
+        # rows that name their own sources: no empty source entry for the file itself
         new_source, source_id = None, None
-    known = set(sources) | ({source_id} if new_source else set())
-    _check_cited_sources(parsed, name, known)
-    if parser_name == "ricf_tsv" and source_id is None:
+    _check_cited_sources(parsed, name, set(sources) | ({source_id} if new_source else set()))
+    if lay.needs_source_id and source_id is None:
         raise InputError(name, "a register snapshot needs a source id", hint="pull it under a source id")
     # privacy: a snapshot keeps the file's bytes and data/ is committed, so a register with personal
     # or contact columns is refused before anything is stored (docs/sources.md, "Personal fields")
-    personal = parse.personal_columns(data, parser_name, name=name, encoding=options["encoding"],
-                                      sheet=options["sheet"]) if parser_name in parse.REGISTER_LAYOUTS else []
+    personal = personal_columns(got.data, parser_name, name=name, encoding=options["encoding"],
+                                sheet=options["sheet"])
     if personal:
         raise InputError(name, "the register has personal or contact columns, which ngobrief never stores: "
                          + ", ".join(personal), column=personal[0],
                          hint="delete these columns from the file and pull it again; nothing was stored")
-
-    # 3. write: snapshot file, warehouse (one transaction), manifest
-    with lock.warehouse_lock(warehouse_path):
-        rows, rel = _write_pulled(data, sid, suffix, data_dir, digest, parser_name, origin, source_id, options,
-                                  fetched_meta, sources, new_source, parsed, manifest_path, warehouse_path)
-    notes = list(parsed.notes)
-    given = [f"--{k}" for k, v in (("publisher", publisher), ("title", title), ("kind", kind),
-                                   ("published", published)) if v is not None]
-    if given and new_source is None:
-        notes.append(f"{', '.join(given)} ignored: the source is already in the manifest; "
-                     "edit data/sources.toml to change it")
-    if new_source is not None and not (publisher and title):
-        notes.append(f"source {source_id!r} was added without a publisher or title: complete it in "
-                     "data/sources.toml so its figures can be cited")
-    return PullResult(sid, "new" if entry is None else "updated", digest, len(data), parser_name, origin, rel,
-                      rows, source_id, notes)
+    return parser_name, parsed, source_id, new_source
 
 
 def _write_pulled(data: bytes, sid: str, suffix: str, data_dir: Path, digest: str, parser_name: str, origin: str,
@@ -435,6 +403,7 @@ def _write_pulled(data: bytes, sid: str, suffix: str, data_dir: Path, digest: st
                   parsed, manifest_path: Path, warehouse_path: Path | None) -> tuple[int, str]:
     """Write a parsed pull: snapshot file, warehouse (one transaction), manifest. Returns (rows, file)."""
     from . import warehouse
+    from .ingest.load import load_snapshot
 
     con = warehouse.connect(warehouse_path)
     rel, created = store(data, sid, suffix, data_dir)
@@ -451,8 +420,7 @@ def _write_pulled(data: bytes, sid: str, suffix: str, data_dir: Path, digest: st
         all_sources = {**sources, **({source_id: new_source} if new_source else {})}
         try:
             warehouse.create(con)
-            rows = warehouse.load_snapshot(con, snap, parsed.raw, parsed.typed, encoding=parsed.encoding,
-                                           sheet=parsed.sheet, sources=all_sources)
+            rows = load_snapshot(con, snap, parsed, sources=all_sources).rows
         except BaseException:
             if created:
                 _discard(data_dir / rel)
@@ -476,23 +444,19 @@ def _discard(path: Path) -> None:
 def _load_entry(sid: str, entry: dict | None, data_dir: Path, manifest: dict,
                 warehouse_path: Path | None) -> PullResult:
     """Load the snapshot the manifest records for `sid` (nothing happens if it is loaded already)."""
-    from . import parse, warehouse
+    from . import warehouse
+    from .ingest.load import load_snapshot
 
     snap = snapshot_from_entry(sid, entry, data_dir)
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)
         try:
             warehouse.create(con)
-            rows, notes = 0, []
-            if warehouse.loaded_sha256(con, sid) != snap.sha256:
-                parsed = parse.parse_snapshot(snap)
-                notes = list(parsed.notes)
-                rows = warehouse.load_snapshot(con, snap, parsed.raw, parsed.typed, encoding=parsed.encoding,
-                                               sheet=parsed.sheet, sources=manifest.get("sources", {}))
+            done = load_snapshot(con, snap, sources=manifest.get("sources", {}))
         finally:
             con.close()
-    return PullResult(sid, "loaded" if rows else "unchanged", snap.sha256, snap.bytes, snap.parser, snap.origin,
-                      snap.file, rows, snap.source_id, notes)
+    return PullResult(sid, "loaded" if done.rows else "unchanged", snap.sha256, snap.bytes, snap.parser, snap.origin,
+                      snap.file, done.rows, snap.source_id, done.notes)
 
 
 def list_sources(warehouse_path: Path | None = None, manifest_path: Path | None = None) -> dict:

@@ -122,6 +122,8 @@ class ValidationRun:
     fingerprints: dict[str, str]
     suites: list[SuiteRun] = field(default_factory=list)
     report_path: Path | None = None
+    reused: bool = False   # read back from the warehouse: its inputs had not changed (validation_inputs)
+    inputs_note: str = ""  # one line: reused, or what changed since the last run
 
     @property
     def errors(self) -> list[Finding]:

@@ -13,17 +13,6 @@ import polars as pl
 from . import config
 from .errors import NgobriefError, WarehouseBusyError, WarehouseMissingError
 
-# Which raw and staging tables each parser fills.
-TARGETS = {
-    "long_csv": ("raw.observations", "staging.observations"),
-    "wide_table": ("raw.table_cells", "staging.observations"),
-    "survey_csv": ("raw.survey_priorities", "staging.survey_priorities"),
-    "ricf_tsv": ("raw.register_foundations", "staging.register_foundations"),
-    "org_register": ("raw.org_register", "staging.org_register"),
-}
-SNAPSHOT_TABLES = sorted({t for pair in TARGETS.values() for t in pair})
-
-
 def sql_files() -> list[Path]:
     """Every .sql file, layer by layer in config.SQL_LAYERS order, then by name."""
     files: list[Path] = []
@@ -150,13 +139,17 @@ def _timestamp(text) -> dt.datetime | None:
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def load_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, encoding: str | None = None,
-                  sheet: str | None = None, sources: dict[str, dict] | None = None) -> int:
-    """Replace one snapshot's rows in raw and staging, and its provenance row, in a single transaction
-    (with `sources`, raw.sources is replaced in the same transaction).
+def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tables: tuple[str, str],
+                   clear: list[str], encoding: str | None = None, sheet: str | None = None,
+                   sources: dict[str, dict] | None = None, drift: pl.DataFrame | None = None) -> int:
+    """Replace one snapshot's rows in its raw and staging `tables`, and its provenance row, in a single
+    transaction (with `sources`, raw.sources is replaced in the same transaction). Its rows are first
+    cleared from every table in `clear`: it may have been read in another layout before. Callers load
+    through ngobrief.ingest.load_snapshot, which knows each layout's tables. `drift` (kind, column_name,
+    suggestion) replaces the snapshot's rows in raw.schema_drift.
 
     Loading the same bytes again changes nothing (not even the provenance timestamp)."""
-    raw_table, staging_table = TARGETS[snapshot.parser]
+    raw_table, staging_table = tables
     if loaded_sha256(con, snapshot.snapshot_id) == snapshot.sha256:
         return 0
     raw = raw.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
@@ -167,13 +160,18 @@ def load_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, enco
         if sources is not None:
             _replace_sources(con, sources)
         # a snapshot may have been read by another parser before: clear it from every table
-        for table in SNAPSHOT_TABLES:
+        for table in clear:
             con.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot.snapshot_id])
         for table, frame in ((raw_table, raw), (staging_table, typed)):
             cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             con.register("incoming", frame.select(cols).to_arrow())
             con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
             con.unregister("incoming")
+        con.execute("DELETE FROM raw.schema_drift WHERE snapshot_id = ?", [snapshot.snapshot_id])
+        if drift is not None and drift.height:
+            con.executemany("INSERT INTO raw.schema_drift VALUES (?, ?, ?, ?, ?)",
+                            [[snapshot.snapshot_id, snapshot.parser, *r]
+                             for r in drift.select("kind", "column_name", "suggestion").iter_rows()])
         con.execute("DELETE FROM raw.snapshots WHERE snapshot_id = ?", [snapshot.snapshot_id])
         con.execute(
             """INSERT INTO raw.snapshots (snapshot_id, file, sha256, bytes, parser, origin, fetched_at,

@@ -2,6 +2,7 @@
 
 import sys
 
+import pytest
 from pypdf import PdfReader
 
 from ngobrief import config
@@ -31,8 +32,18 @@ def test_bare_weasyprint_baseline_renders_the_same_brief(built_warehouse, tmp_pa
     assert _text(tmp_path / "bare.pdf") == _text(brief.path)
 
 
-def test_timed_child_reports_its_peak_memory(tmp_path):
-    res = harness.run_timed([sys.executable, "-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096])"],
-                            harness.clean_env(tmp_path))
-    assert res.returncode == 0 and res.wall_s > 0
+def test_timed_child_reports_its_peak_memory_and_output(tmp_path):
+    res = harness.run_timed([sys.executable, "-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); "
+                             "print('touched', len(b[::4096]))"], harness.clean_env(tmp_path))
+    assert res.returncode == 0 and res.stdout.split() == ["touched", str(300 * 2**20 // 4096)]
+    # 300 MB touched, plus the interpreter's own few tens of MB (machine- and Python-dependent, hence
+    # the wide upper bound)
     assert 300 <= res.peak_rss_mb < 1000
+
+
+def test_timed_child_that_fails_is_reported_with_its_exit_code_and_stderr(tmp_path):
+    cmd = [sys.executable, "-c", "import sys; sys.stderr.write('broken on purpose'); sys.exit(7)"]
+    res = harness.run_timed(cmd, harness.clean_env(tmp_path), check=False)
+    assert res.returncode == 7 and res.stderr == "broken on purpose"
+    with pytest.raises(RuntimeError, match="exited 7:\\nbroken on purpose"):
+        harness.run_timed(cmd, harness.clean_env(tmp_path))

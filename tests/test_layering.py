@@ -8,8 +8,9 @@ from pathlib import Path
 
 import ngobrief
 
-MODULES = ["ngobrief.cli", "ngobrief.pull", "ngobrief.parse", "ngobrief.warehouse", "ngobrief.validate",
-           "ngobrief.metrics", "ngobrief.brief", "ngobrief.pipeline", "ngobrief.inspect"]
+MODULES = ["ngobrief.cli", "ngobrief.pull", "ngobrief.ingest", "ngobrief.ingest.load", "ngobrief.warehouse",
+           "ngobrief.validate", "ngobrief.metrics", "ngobrief.brief", "ngobrief.pipeline", "ngobrief.inspect",
+           "ngobrief.status", "ngobrief.freshness", "ngobrief.plan", "ngobrief.css_noise"]
 LIBRARY = Path(ngobrief.__file__).parent
 
 

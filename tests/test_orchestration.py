@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import tomllib
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,14 +75,31 @@ def test_second_writer_waits_for_the_holder_to_finish(tmp_path):
     assert len(told) == 1 and "annual-refresh-2013" in told[0]
 
 
-def test_waiting_gives_up_after_the_timeout(tmp_path):
+class _FakeClock:
+    """Stands in for the lock's clock: time passes only when the lock sleeps, so the test sees how
+    long it waited without timing anything."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_waiting_gives_up_after_the_timeout(tmp_path, monkeypatch):
     path = tmp_path / "w.duckdb"
+    clock, told = _FakeClock(), []
+    monkeypatch.setattr(lock, "time", clock)
     with held_elsewhere(path):
-        started = time.monotonic()
         with pytest.raises(WarehouseBusyError, match="after waiting 0.5 s"):
-            with lock.warehouse_lock(path, wait=0.5):
+            with lock.warehouse_lock(path, wait=0.5, poll=0.2, on_wait=told.append):
                 pass
-        assert time.monotonic() - started >= 0.5
+    # it kept trying, a poll at a time, until the wait was used up, and said once whom it waited for
+    assert clock.sleeps == [0.2, 0.2, 0.2] and len(told) == 1 and "annual-refresh-2013" in told[0]
 
 
 def test_lock_is_released_when_its_holder_dies(tmp_path):
@@ -135,15 +151,26 @@ def test_parse_cache_key_follows_the_snapshot_bytes_and_the_parser_code(monkeypa
     assert key == pipeline.parse_cache_key(dataclasses.replace(snap, snapshot_id="a copy", path=Path("elsewhere")))
     assert snap.sha256 in key
     assert pipeline.parse_cache_key(dataclasses.replace(snap, sha256="0" * 64)) != key
-    monkeypatch.setattr(pipeline, "parser_version", lambda: "f" * 64)
+    monkeypatch.setattr(pipeline.ingest, "parser_version", lambda parser, source_id=None: "f" * 64)
     assert pipeline.parse_cache_key(snap) != key
+
+
+def test_a_fix_to_one_layout_parses_only_that_layout_again(monkeypatch, tmp_path):
+    ingest = pipeline.ingest
+    before = {name: ingest.parser_version(name) for name in ingest.registry()}
+    ricf = ingest.layout("ricf_tsv")
+    fixed = tmp_path / "ricf_tsv.py"
+    fixed.write_text(Path(ricf.module.__file__).read_text(encoding="utf-8") + "\n# a fix\n", encoding="utf-8")
+    monkeypatch.setattr(ricf.module, "__file__", str(fixed))
+    after = {name: ingest.parser_version(name) for name in ingest.registry()}
+    assert [name for name in before if before[name] != after[name]] == ["ricf_tsv"]
 
 
 def test_only_snapshots_new_to_the_warehouse_are_parsed(tmp_path):
     path = tmp_path / "w.duckdb"
     snaps = pipeline.pull_stage()
     pipeline.prepare_stage(path)
-    parseable = [s.snapshot_id for s in snaps if s.parser in pipeline.parse.LAYOUTS]
+    parseable = [s.snapshot_id for s in snaps if s.parser in pipeline.ingest.registry()]
     assert [s.snapshot_id for s in pipeline.pending_snapshots(snaps, path)] == parseable
     loaded = pipeline.load_stage(snaps, path)
     assert all(loaded[sid] > 0 for sid in parseable)

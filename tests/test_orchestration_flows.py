@@ -109,7 +109,7 @@ def test_unchanged_source_is_parsed_once_whatever_warehouse_it_goes_to(tmp_path,
 
 def test_a_changed_parser_parses_again(tmp_path, result_storage, monkeypatch):
     load_only(tmp_path / "a.duckdb")
-    monkeypatch.setattr(pipeline, "parser_version", lambda: "a fixed parser")
+    monkeypatch.setattr(pipeline.ingest, "parser_version", lambda parser, source_id=None: "a fixed parser")
     assert load_only(tmp_path / "b.duckdb")["observations"].startswith("parsed")
 
 

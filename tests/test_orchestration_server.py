@@ -217,3 +217,58 @@ def test_worker_runs_a_brief_ordered_on_demand(prefect):
     report = next(line for line in markdown.splitlines() if line.startswith("Validation report: `"))
     assert Path(report.split("`")[1]).parent == prefect.outputs / "validation"
     assert not (ROOT / "outputs" / "briefs" / pdf.name).exists()
+
+
+# --- which server `ngobrief run` uses ---------------------------------------------------------------
+
+def test_run_uses_the_running_server_and_says_so(prefect, tmp_path):
+    env = {**prefect.env, "NGOBRIEF_OUTPUTS": str(tmp_path / "out")}
+    res = subprocess.run([sys.executable, "-m", "ngobrief.cli", "run", "--year", "2013", "--lang", "en",
+                          "--warehouse", str(tmp_path / "w.duckdb")], env=env, cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    assert res.stdout.splitlines()[0] == f"prefect: using the running server at {prefect.api} (PREFECT_API_URL)"
+    assert "started a temporary" not in res.stdout + res.stderr
+    runs = prefect.http.post("/flow_runs/filter", json={"flow_runs": {"name": {"any_": ["annual-refresh-2013"]}}}).json()
+    assert [r["state_type"] for r in runs] == ["COMPLETED"]
+
+
+def test_the_make_server_address_is_used_when_prefect_api_url_is_unset(prefect, monkeypatch):
+    from flows import server
+
+    monkeypatch.setattr(server, "MAKE_SERVER_URL", prefect.api)
+    monkeypatch.setenv("PREFECT_API_URL", "restored after the test")
+    monkeypatch.delenv("PREFECT_API_URL")
+    chosen = server.choose()
+    assert chosen.process is None and chosen.api_url == prefect.api == os.environ["PREFECT_API_URL"]
+    assert chosen.note == f"prefect: using the running server at {prefect.api}"
+
+
+def test_a_prefect_api_url_where_nothing_answers_is_one_clear_error(monkeypatch):
+    from flows import server
+    from ngobrief.errors import NgobriefError
+
+    url = f"http://127.0.0.1:{_free_port()}/api"
+    assert not server.answers(url)
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    with pytest.raises(NgobriefError, match=f"PREFECT_API_URL is {url}, but no Prefect server answers there"):
+        server.choose()
+
+
+def test_with_no_server_a_temporary_one_is_started_timed_and_stopped(monkeypatch):
+    from flows import server
+
+    monkeypatch.setenv("NGOBRIEF_PREFECT_PROBE", "0")          # another developer's `make server` is not ours
+    monkeypatch.setenv("PREFECT_API_URL", "restored after the test")
+    monkeypatch.delenv("PREFECT_API_URL")
+    chosen = server.choose()
+    try:
+        assert chosen.process is not None and os.environ["PREFECT_API_URL"] == chosen.api_url
+        server.wait_until_up(chosen)
+        assert server.answers(chosen.api_url) and chosen.startup_s is not None
+        assert chosen.note.startswith(f"prefect: no server running; started a temporary one in {chosen.startup_s:.1f} s")
+        assert _listening(int(chosen.api_url.split(":")[2].split("/")[0])) == {"0100007F"}
+        pid = chosen.process.pid
+    finally:
+        chosen.stop()
+    assert not _group_alive(pid) and not server.answers(chosen.api_url)

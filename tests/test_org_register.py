@@ -10,7 +10,9 @@ import sys
 import polars as pl
 import pytest
 
-from ngobrief import config, parse, pipeline, pull, warehouse
+from ngobrief import config, pipeline, pull, warehouse
+from ngobrief.ingest.layouts.org_register import org_register_parse
+from ngobrief.ingest.load import load_snapshot
 from ngobrief.errors import InputError
 
 HEADER = "统一社会信用代码,社会组织名称,社会组织类型,登记管理机关,所在省份,成立登记日期,业务范围,国际交流合作\n"
@@ -88,7 +90,7 @@ def test_register_loaded_twice_is_loaded_once(clean_register, tmp_path):
     snapshot = pull.bundled_snapshots({"snapshots": {"org_register_synthetic": {
         "file": clean_register.path.name, "sha256": clean_register.sha256, "parser": "org_register"}}},
         clean_register.path.parent)[0]
-    direct = parse.org_register_load(con, snapshot)
+    direct = load_snapshot(con, snapshot).rows
     n = con.sql("SELECT count(*) FROM staging.org_register").fetchall()[0][0]
     raw = con.sql("SELECT count(*) FROM raw.org_register").fetchall()[0][0]
     con.close()
@@ -133,7 +135,7 @@ def test_bad_founding_date_names_file_line_column_and_value(tmp_path):
                  + "511100000000000001,甲协会,社会团体,北京市民政局,北京市,2001-03-04,教育,否\n"
                  + "511100000000000002,乙协会,社会团体,北京市民政局,北京市,2001-02-30,教育,否\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
-        parse.org_register_parse(f)
+        org_register_parse(f)
     assert (err.value.row, err.value.column, err.value.value) == (4, "founded_on", "2001-02-30")
     assert str(f) in str(err.value)
 
@@ -142,12 +144,12 @@ def test_unknown_type_and_missing_column_are_refused(tmp_path):
     f = tmp_path / "register.csv"
     f.write_text(HEADER + "511100000000000001,甲,协会,北京市民政局,北京市,2001-03-04,教育,否\n", encoding="utf-8")
     with pytest.raises(InputError, match="unknown organization type") as err:
-        parse.org_register_parse(f)
+        org_register_parse(f)
     assert err.value.row == 2 and err.value.value == "协会"
     g = tmp_path / "short.csv"
     g.write_text("统一社会信用代码,社会组织名称\n5111,甲\n", encoding="utf-8")
     with pytest.raises(InputError, match="missing column"):
-        parse.org_register_parse(g)
+        org_register_parse(g)
 
 
 def test_gb18030_register_reads_like_utf8_and_new_name_counts_as_private_non_enterprise(tmp_path, monkeypatch):
@@ -160,8 +162,8 @@ def test_gb18030_register_reads_like_utf8_and_new_name_counts_as_private_non_ent
     u, g = tmp_path / "u.csv", tmp_path / "g.csv"
     u.write_text(text, encoding="utf-8")
     g.write_bytes(text.encode("gb18030"))
-    _, typed_u = parse.org_register_parse(u)
-    _, typed_g = parse.org_register_parse(g)
+    _, typed_u = org_register_parse(u)
+    _, typed_g = org_register_parse(g)
     assert typed_u.equals(typed_g)
     assert typed_u["org_type"].to_list() == ["private_non_enterprise", "foundation"]
     assert typed_u["engaged_international"].to_list() == [True, False]

@@ -3,7 +3,8 @@
 import pytest
 
 from ngobrief.errors import InputError
-from ngobrief.parse import parse_long_csv, parse_published
+from ngobrief.ingest.layouts.long_csv import parse_long_csv
+from ngobrief.ingest.published import parse_published
 
 HEADER = "year,period,as_of,measure,org_type,value,as_published,unit,source_id,note\n"
 

@@ -11,9 +11,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from ngobrief import parse
+from ngobrief import ingest
+from ngobrief.ingest.layouts import ricf_tsv, wide_table
 from ngobrief.errors import InputError
-from ngobrief.parse import parse_published, parse_source, read_cells
+from ngobrief.ingest import parse_source
+from ngobrief.ingest.published import parse_published
+from ngobrief.ingest.read import read_cells
 
 LONG_HEADER = "year,period,as_of,measure,org_type,value,as_published,unit,source_id,note\n"
 # 2022 and 2021 year-end figures as the 2023 blue book printed them (bluebook-2023); it gives no 2021 total
@@ -275,10 +278,10 @@ def test_files_that_are_not_tables_are_refused_clearly(tmp_path, content, messag
 
 def test_docs_list_every_header_and_name_the_parser_understands():
     doc = (Path(__file__).resolve().parent.parent / "docs" / "sources.md").read_text(encoding="utf-8")
-    names = [*parse.YEAR_HEADERS]
-    for table in (parse.ORG_TYPE_HEADERS, parse.OTHER_HEADERS, parse.MEASURE_NAMES, parse.PERIOD_NAMES):
+    names = [*wide_table.YEAR_HEADERS]
+    for table in (wide_table.ORG_TYPE_HEADERS, wide_table.OTHER_HEADERS, wide_table.MEASURE_NAMES, wide_table.PERIOD_NAMES):
         for canonical, aliases in table.items():
             names += [canonical, *aliases]
-    names += list(parse.FOUNDATION_TYPES) + list(parse.SCOPES) + list(parse.LAYOUTS)
+    names += list(ricf_tsv.FOUNDATION_TYPES) + list(ricf_tsv.SCOPES) + list(ingest.registry())
     missing = sorted({n for n in names if not re.search(re.escape(f"`{n}`"), doc)})
     assert missing == []

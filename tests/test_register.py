@@ -9,7 +9,10 @@ import sys
 import polars as pl
 import pytest
 
-from ngobrief import cli, config, parse, warehouse
+from ngobrief import cli, config, warehouse
+from ngobrief.ingest import parse_source
+from ngobrief.ingest.layouts.ricf_tsv import RICF_FIELDS, RICF_PERSONAL
+from ngobrief.ingest.load import load_snapshot
 from ngobrief.errors import InputError
 
 BUNDLED = config.DATA_DIR / "snapshots" / "ricf_2013_foundations.tsv"
@@ -68,14 +71,14 @@ def test_raw_and_staging_hold_only_the_codebook_fields(con):
                  for t in ("raw.register_foundations", "staging.register_foundations")}
     assert described["raw.register_foundations"] == RAW_COLUMNS
     assert described["staging.register_foundations"] == STAGING_COLUMNS
-    assert list(parse.RICF_FIELDS) == RAW_COLUMNS[2:]
+    assert list(RICF_FIELDS) == RAW_COLUMNS[2:]
     for codes in described.values():
-        assert not set(codes) & set(parse.RICF_PERSONAL)
+        assert not set(codes) & set(RICF_PERSONAL)
 
 
 def test_original_layout_drops_personal_and_contact_fields_at_ingest(tmp_path):
     f = _original_layout_file(tmp_path / "2013_basic.tsv")
-    parser, p = parse.parse_source(f, source_id="ricf")
+    parser, p = parse_source(f, source_id="ricf")
     assert parser == "ricf_tsv"
     assert p.raw.columns == ["source_row", *RAW_COLUMNS[2:]]
     assert p.typed.columns == [c for c in STAGING_COLUMNS if c != "snapshot_id"]
@@ -88,7 +91,7 @@ def test_original_layout_drops_personal_and_contact_fields_at_ingest(tmp_path):
     from ngobrief.pull import Snapshot
 
     snap = Snapshot("ricf_test", f, "x.tsv", "0" * 64, f.stat().st_size, parser, "file:2013_basic.tsv", "ricf")
-    assert warehouse.load_snapshot(c, snap, p.raw, p.typed) == 3
+    assert load_snapshot(c, snap, p).rows == 3
     tables = c.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal").fetchall()
     for schema, table in tables:
         text = "\n".join(r[0] for r in c.execute(f'SELECT t::VARCHAR FROM "{schema}"."{table}" AS t').fetchall())
@@ -103,7 +106,7 @@ def test_a_register_with_only_chinese_headers_is_read_too(tmp_path):
         lines.append("\t".join(r.get(code, FAKE.get(code, "")) for _, code in ORIGINAL))
     f = tmp_path / "zh.tsv"
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _, p = parse.parse_source(f, parser="ricf_tsv", source_id="ricf")
+    _, p = parse_source(f, parser="ricf_tsv", source_id="ricf")
     assert p.typed["name_zh"].to_list() == [r["ba_cn"].strip() for r in _bundled_rows(2)]
     assert "ba_cpn" not in p.raw.columns
 
@@ -188,7 +191,7 @@ def test_an_unreadable_register_value_names_row_column_and_value(tmp_path, code,
     f.write_text("\t".join(header) + "\n" + "".join("\t".join(r[h] for h in header) + "\n" for r in rows),
                  encoding="utf-8")
     with pytest.raises(InputError, match=message) as e:
-        parse.parse_source(f, source_id="ricf")
+        parse_source(f, source_id="ricf")
     assert (e.value.row, e.value.column, e.value.value) == (3, code, bad)
 
 

@@ -2,7 +2,10 @@
 
 import pytest
 
-from ngobrief import parse, pull, warehouse
+from ngobrief import pull, warehouse
+from ngobrief.ingest import Parsed
+from ngobrief.ingest.layouts.long_csv import parse_long_csv
+from ngobrief.ingest.load import load_snapshot
 
 
 def _counts(con):
@@ -13,9 +16,9 @@ def _counts(con):
 def test_loading_twice_gives_the_same_rows(empty_warehouse):
     con = empty_warehouse
     snaps = pull.bundled_snapshots()
-    first = [parse.load(con, s) for s in snaps]
+    first = [load_snapshot(con, s).rows for s in snaps]
     before = con.sql("SELECT * FROM staging.observations ORDER BY snapshot_id, source_row").fetchall()
-    second = [parse.load(con, s) for s in snaps]
+    second = [load_snapshot(con, s).rows for s in snaps]
     assert sum(first) == 90 + 12 + 3344 and sum(second) == 0  # observations, survey, RICF register
     assert con.sql("SELECT * FROM staging.observations ORDER BY snapshot_id, source_row").fetchall() == before
 
@@ -24,14 +27,14 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(empty_warehouse, monkeypat
     con = empty_warehouse
     snaps = pull.bundled_snapshots()
     for s in snaps:
-        parse.load(con, s)
+        load_snapshot(con, s)
     before = _counts(con)
     obs = next(s for s in snaps if s.snapshot_id == "observations")
-    raw, typed = parse.parse_long_csv(obs.path)
+    raw, typed = parse_long_csv(obs.path)
     changed = type(obs)(**{**obs.__dict__, "sha256": "0" * 64})
     broken = typed.with_columns(typed["year"].cast(str).alias("source_row"))  # cannot be inserted
     with pytest.raises(Exception):
-        warehouse.load_snapshot(con, changed, raw, broken)
+        load_snapshot(con, changed, Parsed(raw, broken))
     assert _counts(con) == before
     assert warehouse.loaded_sha256(con, "observations") == obs.sha256
 

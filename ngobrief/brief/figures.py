@@ -105,10 +105,11 @@ def source_disagreements(con, up_to_year: int, measures: list[str], types: list[
 
 def register_foundations(con, year: int) -> dict | None:
     """The foundation register (RICF) for the foundations section: its groups from
-    marts.register_foundations_by_group, from the register whose record year is nearest the edition
-    year (metrics.nearest_register_year). None when no register is loaded. The brief labels a
-    register of another year with its own year (see docs/brief.md)."""
-    record_year = metrics.nearest_register_year(con, year)
+    marts.register_foundations_by_group, from the register marts.register_year_for chooses: the
+    nearest record year among the registers that record international focus, never a later one that
+    lacks it. None when no register is loaded. The brief labels a register of another year with its
+    own year (see docs/brief.md)."""
+    record_year = metrics.register_year(con, year)   # the rule lives in marts.register_year_for
     if record_year is None:
         return None
     groups = metrics.register_foundations_by_group(con, record_year)

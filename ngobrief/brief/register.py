@@ -56,7 +56,7 @@ def _register(reg: dict | None, year: int, types: list[str], text: dict, fmt: Fo
             for t in ("foundation_public", "foundation_nonpublic", "foundation") if t in types]
     provinces = []
     if "foundation" in types:
-        ranked = [g for g in reg["by_province"] if g["international_focus"] > 0]   # metrics ranks them
+        ranked = [g for g in reg["by_province"] if (g["international_focus"] or 0) > 0]   # metrics ranks them
         if len(ranked) > REGISTER_PROVINCES:
             last = ranked[REGISTER_PROVINCES - 1]["international_focus"]
             ranked = [g for g in ranked if g["international_focus"] >= last]

@@ -2,16 +2,13 @@
 -- list 国际事务 (international affairs) among their focus areas. One row per group; `grouped_by`
 -- names the dimensions of the row, and a dimension not grouped on reads 'foundation' (org_type) or
 -- 'all' (scope, province). The share's denominator is every foundation in the group, including those
--- that state no focus area. Register figures must be shown with `citation`.
+-- that state no focus area. Unknown is never zero: where no foundation of a group states its focus
+-- areas (a register without the column, or with it empty), international_focus and its share are
+-- NULL, and focus_recorded says for how many of the group's foundations it is recorded. Register
+-- figures must be shown with `citation`.
 CREATE OR REPLACE VIEW marts.register_foundations_by_group AS
 WITH foundations AS (
-    -- one register snapshot per record year (two pulls of one year's register are never added up):
-    -- the one whose source ranks first, then the first snapshot id
-    SELECT f.*
-    FROM staging.register_foundations AS f
-    LEFT JOIN staging.sources AS s USING (source_id)
-    QUALIFY dense_rank() OVER (PARTITION BY f.record_year
-                               ORDER BY s.priority_rank NULLS LAST, f.snapshot_id) = 1
+    SELECT * FROM marts.register_foundations  -- one register snapshot per record year
 ),
 grouped AS (
     SELECT
@@ -24,7 +21,9 @@ grouped AS (
             CASE WHEN grouping(scope) = 0 THEN 'scope' END,
             CASE WHEN grouping(province) = 0 THEN 'province' END) AS grouped_by,
         count(*) AS foundations,
-        count(*) FILTER (WHERE international_focus) AS international_focus,
+        CASE WHEN count(focus_areas) > 0 THEN count(*) FILTER (WHERE international_focus) END
+            AS international_focus,
+        count(focus_areas) AS focus_recorded,
         count(*) FILTER (WHERE focus_areas IS NULL) AS focus_not_stated,
         min(source_id) AS source_id
     FROM foundations
@@ -46,7 +45,7 @@ SELECT
     g.org_type, g.scope, g.province,
     g.foundations, g.international_focus,
     100.0 * g.international_focus / g.foundations AS international_focus_pct,
-    g.focus_not_stated,
+    g.focus_recorded, g.focus_not_stated,
     g.source_id, s.citation
 FROM grouped AS g
 LEFT JOIN sources AS s USING (source_id)

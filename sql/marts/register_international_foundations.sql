@@ -1,13 +1,7 @@
 -- The foundations on the RICF register whose focus areas include 国际事务 (international affairs).
 CREATE OR REPLACE VIEW marts.register_international_foundations AS
 WITH register AS (
-    -- one register snapshot per record year (two pulls of one year's register are never added up):
-    -- the one whose source ranks first, then the first snapshot id
-    SELECT f.*
-    FROM staging.register_foundations AS f
-    LEFT JOIN staging.sources AS s USING (source_id)
-    QUALIFY dense_rank() OVER (PARTITION BY f.record_year
-                               ORDER BY s.priority_rank NULLS LAST, f.snapshot_id) = 1
+    SELECT * FROM marts.register_foundations  -- one register snapshot per record year
 ),
 foundations AS (
     SELECT * FROM register WHERE international_focus

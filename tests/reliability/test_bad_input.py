@@ -196,8 +196,9 @@ CASES = {
     "wide: an unknown (extra) column": Case(
         "wide_table", lambda b: _write(add_column(b, "社会组织增长率", "5%")), 1, "社会组织增长率", "社会组织增长率",
         "unknown column"),
-    "ricf: a renamed column": Case(
-        "ricf_tsv", lambda b: _write(rename_column(b, "ba_prv", "province"), "\t"), 1, "ba_prv", "province",
+    # (an optional column renamed is schema drift, not an error: tests/test_register_contracts.py)
+    "ricf: a required column renamed": Case(
+        "ricf_tsv", lambda b: _write(rename_column(b, "ba_rdt", "ba_rdt2"), "\t"), 1, "ba_rdt", "ba_rdt2",
         "renamed"),
     "register: a renamed column": Case(
         "org_register", lambda b: _write(rename_column(b, "所在省份", "省份")), 1, "所在省份", "省份", "renamed"),

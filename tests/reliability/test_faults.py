@@ -110,14 +110,14 @@ if point == "mid-transaction":          # rows deleted and inserted, provenance 
         return real()
     warehouse._utc_now = hooked
 elif point == "after-commit":           # the nth snapshot committed (in the WAL), the file not closed
-    real = warehouse.load_snapshot
+    real = warehouse.write_snapshot
     def hooked(*a, **k):
         rows = real(*a, **k)
         seen[0] += bool(rows)
         if rows and seen[0] == nth:
             die()
         return rows
-    warehouse.load_snapshot = hooked
+    warehouse.write_snapshot = hooked
 elif point == "replacing-sources":      # raw.sources emptied inside its transaction
     def hooked(con, sources):
         con.execute("BEGIN TRANSACTION")

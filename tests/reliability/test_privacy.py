@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from ngobrief import config, parse, pipeline, pull, warehouse
+from ngobrief import config, ingest, pipeline, pull, warehouse
+from ngobrief.ingest.layouts.org_register import ORG_REGISTER_COLUMNS
+from ngobrief.ingest.layouts.ricf_tsv import RICF_FIELDS, RICF_PERSONAL
+from ngobrief.ingest.personal import is_personal_header, personal_columns
 
 # A national register export (org_register layout) with the columns an export may add about people.
 ORG_HEADER = ["统一社会信用代码", "社会组织名称", "社会组织类型", "登记管理机关", "所在省份", "成立登记日期",
@@ -35,7 +38,7 @@ RICF_PERSONAL_VALUES = {"ba_add": "隐私路一号测试楼", "ba_zip": "100999"
                         "ba_sec": "秘书长隐私丁", "ba_cpn": "联系人隐私戊", "ba_cpp": "隐私联络专员",
                         "ba_phn": "010-99990001", "ba_fax": "010-99990002", "ba_eml": "ricf-privacy@example.invalid"}
 PERSONAL_VALUES = [*ORG_PERSONAL.values(), *RICF_PERSONAL_VALUES.values()]
-PERSONAL_HEADERS = [*ORG_PERSONAL, *parse.RICF_PERSONAL, *parse.RICF_PERSONAL.values()]
+PERSONAL_HEADERS = [*ORG_PERSONAL, *RICF_PERSONAL, *RICF_PERSONAL.values()]
 
 
 def org_register_text(personal: bool = True) -> str:
@@ -50,7 +53,7 @@ def ricf_original_text(n: int = 60) -> str:
     bundled = config.DATA_DIR / "snapshots" / "ricf_2013_foundations.tsv"
     with open(bundled, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[:n]
-    columns = {**parse.RICF_FIELDS, **parse.RICF_PERSONAL}
+    columns = {**RICF_FIELDS, **RICF_PERSONAL}
     lines = ["\t".join(columns.values()), "\t".join(columns)]
     lines += ["\t".join(r[code] if code in r else RICF_PERSONAL_VALUES[code] for code in columns) for r in rows]
     return "\n".join(lines) + "\n"
@@ -100,7 +103,7 @@ def test_no_table_or_view_has_a_personal_column(loaded):
     relations = _relations(loaded)
     assert ("staging", "org_register") in relations and ("marts", "register_foundations_by_group") in relations
     columns = {f"{s}.{t}": [r[0] for r in loaded.execute(f'DESCRIBE "{s}"."{t}"').fetchall()] for s, t in relations}
-    personal = {rel: [c for c in cols if c in PERSONAL_HEADERS or parse.is_personal_header(c)]
+    personal = {rel: [c for c in cols if c in PERSONAL_HEADERS or is_personal_header(c)]
                 for rel, cols in columns.items()}
     assert {rel: cols for rel, cols in personal.items() if cols} == {}
     assert len(columns) >= 30
@@ -120,18 +123,18 @@ def test_no_personal_value_is_in_any_table_or_view(loaded):
 
 
 def test_the_personal_header_rule_keeps_every_field_the_readers_use():
-    used = [*parse.RICF_FIELDS, *parse.RICF_FIELDS.values(),
-            *[h for heads in parse.ORG_REGISTER_COLUMNS.values() for h in heads]]
-    assert [h for h in used if parse.is_personal_header(h)] == []
-    assert [h for h in PERSONAL_HEADERS if not parse.is_personal_header(h)] == []
+    used = [*RICF_FIELDS, *RICF_FIELDS.values(),
+            *[h for heads in ORG_REGISTER_COLUMNS.values() for h in heads]]
+    assert [h for h in used if is_personal_header(h)] == []
+    assert [h for h in PERSONAL_HEADERS if not is_personal_header(h)] == []
 
 
 def test_no_bundled_register_snapshot_holds_a_personal_column():
     manifest = pull.read_manifest(config.ROOT / "data" / "sources.toml")
-    registers = {sid: e for sid, e in manifest["snapshots"].items() if e["parser"] in parse.REGISTER_LAYOUTS}
+    registers = {sid: e for sid, e in manifest["snapshots"].items() if ingest.registry()[e["parser"]].screen_header_rows}
     assert registers
     for sid, e in registers.items():
-        assert parse.personal_columns((config.ROOT / "data" / e["file"]).read_bytes(), e["parser"]) == [], sid
+        assert personal_columns((config.ROOT / "data" / e["file"]).read_bytes(), e["parser"]) == [], sid
 
 
 # ---- `ngobrief pull` never stores a register with personal columns -------------------------------
@@ -171,5 +174,5 @@ def test_pull_stores_the_register_once_the_personal_columns_are_deleted(data_cop
     assert code == 0, err
     assert f"{len(ORG_ROWS)} rows loaded" in out
     stored = list((data_copy / "snapshots" / "privacy-register").iterdir())
-    assert len(stored) == 1 and parse.personal_columns(stored[0].read_bytes(), "org_register") == []
+    assert len(stored) == 1 and personal_columns(stored[0].read_bytes(), "org_register") == []
     assert stored[0].read_bytes() == f.read_bytes()

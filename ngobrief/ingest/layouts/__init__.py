@@ -1,0 +1,1 @@
+"""One module per source layout; ngobrief.ingest.registry() finds them (see docs/sources.md)."""
