@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from . import config
 
@@ -68,7 +68,7 @@ def _r(v: float) -> str:
 def _env() -> Environment:
     """One environment per process: it keeps the compiled chart template (recompiled if the file changes)."""
     return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True)
+                       trim_blocks=True, lstrip_blocks=True, bytecode_cache=FileSystemBytecodeCache())
 
 
 # Over 60 lines on purpose: one SVG layout worked out top to bottom (the legend's rows set the plot's

@@ -7,6 +7,7 @@ open the warehouse: the briefs are recorded here, in the order of the jobs."""
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -31,6 +32,33 @@ def _start_worker() -> None:
     import weasyprint  # noqa: F401
 
 
+class _Keep(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.kept: list[tuple[int, str]] = []
+
+    def emit(self, record):
+        self.kept.append((record.levelno, record.getMessage()))
+
+
+def _write_pdf(html: str, out, charts: dict[str, str]) -> tuple[int, list[tuple[int, str]]]:
+    """write_pdf in a worker; WeasyPrint's warnings come back with the page count, so that they reach
+    the run's log (a worker's own log goes nowhere a user looks)."""
+    logger, keep = logging.getLogger("weasyprint"), _Keep()
+    logger.addHandler(keep)
+    try:
+        return write_pdf(html, out, charts=charts), keep.kept
+    finally:
+        logger.removeHandler(keep)
+
+
+def _pages(future) -> int:
+    pages, warnings = future.result()
+    for level, message in warnings:
+        logging.getLogger("weasyprint").log(level, message)
+    return pages
+
+
 def render_briefs(con, jobs: list[tuple[int, str]], workers: int | None = None) -> list[Brief]:
     """Write the brief of each (year, language) job where brief_path names it, and record each."""
     workers = min(len(jobs), workers or default_workers())
@@ -43,9 +71,8 @@ def render_briefs(con, jobs: list[tuple[int, str]], workers: int | None = None) 
             pending = []
             for year, lang in jobs:
                 prepared = prepare_brief(con, year, lang)
-                pending.append((prepared, pool.submit(write_pdf, prepared.html, prepared.out,
-                                                      charts=prepared.charts)))
-            return [finish_brief(con, prepared, future.result()) for prepared, future in pending]
+                pending.append((prepared, pool.submit(_write_pdf, prepared.html, prepared.out, prepared.charts)))
+            return [finish_brief(con, prepared, _pages(future)) for prepared, future in pending]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
