@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flows import limits
-from ngobrief import ingest, lock, pipeline
+from ngobrief import ingest, lock, pipeline, publishing
 from ngobrief.errors import NgobriefError
 
 # Tasks that write or read the warehouse are never cached: their result depends on its state. Only
@@ -68,6 +68,18 @@ def validate(warehouse: Path | None):
     run = pipeline.validate_stage(warehouse)
     get_run_logger().info(run.inputs_note)  # reused (GX not run), or what changed since the last run
     return run
+
+
+@task(name="begin-edition", cache_policy=NO_CACHE)
+def begin_edition(snapshots, warehouse: Path | None):
+    return publishing.begin_stage(snapshots, warehouse)
+
+
+@task(name="audit-and-publish", cache_policy=NO_CACHE)
+def audit_and_publish(build, checks):
+    from prefect.runtime import flow_run
+
+    return publishing.audit_and_publish(build, checks, flow_run_id=str(flow_run.id) if flow_run.id else None)
 
 
 @task(name="compute", cache_policy=NO_CACHE)

@@ -135,3 +135,37 @@ def line_chart(series: list[Series], *, first_year: int, last_year: int, value_l
         plot={"left": _r(left), "right": _r(width - right), "top": _r(top_pad), "bottom": _r(top_pad + plot_h),
               "tick": _r(top_pad + plot_h + 3)},
         x_label_y=_r(top_pad + plot_h + 16))
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    value_text: str
+    highlight: bool = False  # drawn in the accent colour (the international field among all fields)
+
+
+def bar_chart(bars: list[Bar], *, font_family: str, title: str, width: float = 640,
+              row_height: float = 15) -> str:
+    """A horizontal bar chart, one bar per row in the given order, as an SVG document (a string).
+
+    The bars start at zero so their lengths compare; each carries its value as printed beside it, so a
+    bar too short to see (541 beside 288,341) is still read."""
+    size = 10.0
+    label_w = max((text_width(b.label, size) for b in bars), default=0) + 10
+    value_w = max((text_width(b.value_text, size) for b in bars), default=0) + 8
+    left, right, top = label_w, width - value_w, 6.0
+    top_value = max((b.value for b in bars), default=1) or 1
+    rows = []
+    for i, b in enumerate(bars):
+        y = top + i * row_height
+        length = (right - left) * b.value / top_value
+        rows.append({"label": b.label, "value_text": b.value_text, "y": _r(y), "ty": _r(y + row_height * 0.68),
+                     "w": _r(max(length, 0.8)), "vx": _r(left + max(length, 0.8) + 4),
+                     "colour": PALETTE[1] if b.highlight else PALETTE[0], "bold": b.highlight})
+    height = top + len(bars) * row_height + 6
+    env = Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("charts/bar.svg.j2").render(
+        width=_r(width), height=_r(height), font_family=font_family, font_size=_r(size), title=title,
+        left=_r(left), bar_h=_r(row_height * 0.72), rows=rows)

@@ -77,7 +77,7 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
         wait: float = typer.Option(900, help="Seconds to wait while another run is writing the warehouse."),
         warehouse: Optional[Path] = WarehouseOpt,
         plan: bool = typer.Option(False, "--plan", help="Only say what the run would do (snapshots, suites, briefs); write nothing.")):
-    """The annual refresh (a Prefect flow): pull, load, validate, compute, render."""
+    """The annual refresh (a Prefect flow): pull, build a new edition, audit, publish, render."""
     if plan:
         from . import plan as plan_mod
 
@@ -103,6 +103,13 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
         _quiet_traces_of_user_errors()
         result = annual_refresh(year=year if year is not None else "every", langs=list(lang), warehouse=warehouse,
                                 lock_timeout=wait)
+    if not result["published"]:
+        typer.echo("nothing published: validation found error(s): " + "; ".join(result["findings"]), err=True)
+        typer.echo(f"the build is kept for inspection: ngobrief warehouse tables --warehouse {result['failed_build']}",
+                   err=True)
+    else:
+        typer.echo(f"edition {result['edition_number']} ({result['edition']}): "
+                   + ("published" if result["new_edition"] else "inputs unchanged, no new edition"))
     for p in result["briefs"]:
         typer.echo(f"brief: {p}")
     for y, why in result["blocked"].items():
@@ -110,7 +117,7 @@ def run(year: Optional[int] = typer.Option(None, help="Only this year's brief (d
     typer.echo(f"validation: {result['errors']} error(s), {result['warnings']} warning(s)")
     if result["validation_report"]:
         typer.echo(f"validation report: {result['validation_report']}")
-    raise typer.Exit(1 if result["blocked"] else 0)
+    raise typer.Exit(1 if result["blocked"] or not result["published"] else 0)
 
 
 @app.command()
@@ -130,17 +137,22 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
          timeout: float = typer.Option(10.0, help="Seconds to wait for the server."),
          retries: int = typer.Option(2, help="Retries after a network error or a 5xx/429 answer."),
          warehouse: Optional[Path] = WarehouseOpt):
-    """Fetch a source, keep its bytes as a sha256-named snapshot, record provenance, load raw and staging."""
-    if source_id is None:
-        if file or url or refresh:
-            raise typer.BadParameter("give a SOURCE_ID to pull a file or URL under")
-        pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=False, validation=False))
-        results = pull_mod.load_bundled(warehouse)
-    else:
-        results = [pull_mod.pull_source(
-            source_id, file=file, url=url, publisher=publisher, title=title, kind=kind, published=published,
-            parser=parser, encoding=encoding, sheet=sheet, measure=measure, period=period, refresh=refresh,
-            timeout=timeout, retries=retries, warehouse_path=warehouse)]
+    """Fetch a source, keep its bytes as a sha256-named snapshot, record provenance, and load it into a
+    build copy (staged): the next `ngobrief run` audits it and publishes a new edition."""
+    from . import editions
+
+    if source_id is None and (file or url or refresh):
+        raise typer.BadParameter("give a SOURCE_ID to pull a file or URL under")
+    pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=False, validation=False))
+    with lock.warehouse_lock(warehouse):   # a run publishing now would remove the staged copy
+        staged = editions.stage_copy(warehouse)
+        if source_id is None:
+            results = pull_mod.load_bundled(staged)
+        else:
+            results = [pull_mod.pull_source(
+                source_id, file=file, url=url, publisher=publisher, title=title, kind=kind, published=published,
+                parser=parser, encoding=encoding, sheet=sheet, measure=measure, period=period, refresh=refresh,
+                timeout=timeout, retries=retries, warehouse_path=staged)]
     manifest = pull_mod.read_manifest()
     for r in results:
         typer.echo(f"{r.snapshot_id:20} {r.status:12} {r.sha256[:12]}  {r.bytes:>9} bytes  {r.parser:10} "
@@ -152,15 +164,18 @@ def pull(source_id: Optional[str] = typer.Argument(None, help="Snapshot or sourc
             licence = manifest.get("snapshots", {}).get(r.snapshot_id, {}).get("licence")
             typer.echo(f"    register figures: cite {src.get('publisher', '')}, {src.get('title', '')}"
                        + (f" (licence: {licence})" if licence else ""))
+    typer.echo(f"staged in {staged} (not published): the next `ngobrief run` audits it and publishes a new "
+               "edition; `ngobrief withdraw SNAPSHOT` takes a snapshot back")
 
 
 @app.command()
 def validate(warehouse: Optional[Path] = WarehouseOpt,
-             again: bool = typer.Option(False, "--again", help="Run the suites even when nothing they depend on has changed since the last run.")):
-    """Run the expectation suites on the warehouse; exit 1 if any error-level check fails."""
-    from . import validate as validate_mod
+             again: bool = typer.Option(False, "--again", help="Run the suites even when nothing they depend on has changed since the stored run.")):
+    """Audit the published edition read-only (or a build copy: --warehouse BUILD); exit 1 if any
+    error-level check fails. Writes the HTML report; never writes the warehouse or makes an edition."""
+    from . import publishing, validate as validate_mod
 
-    run_ = pipeline.validate_stage(warehouse, reuse=not again)
+    run_ = publishing.audit_published(warehouse, reuse=not again)
     for line in validate_mod.summary_lines(run_):
         typer.echo(line)
     typer.echo(f"\nreport: {run_.report_path}")
@@ -266,6 +281,8 @@ def sources(fmt: str = typer.Option("table", "--format", help="table or json"),
         held = "" if s["warehouse_rows"] is None else f"{s['warehouse_rows']:>4} rows"
         typer.echo(f"{s['priority_rank'] or '':>3}  {s['source_id']:28} {s['kind'] or '':30} {s['published'] or '':11} "
                    f"{held:9} {s['publisher'] or ''}: {(s['title'] or '')[:70]}")
+        if s["url"]:
+            typer.echo(f"{'':5}{s['url']}")
         typer.echo(f"{'':5}age {s['age_days'] if s['age_days'] is not None else '?'} days; "
                    + (f"series {s['series']}: {'OVERDUE' if s['overdue'] else 'on time'}" if s["series"]
                       else "one-off (no series)"))
@@ -411,6 +428,11 @@ def warehouse_lineage(year: int = typer.Option(..., help="Year of the figure."),
         typer.echo(json.dumps(items, ensure_ascii=False, default=str, indent=1))
     else:
         typer.echo(insp.format_lineage(items), nl=False)
+
+
+from . import cli_editions  # noqa: E402
+
+cli_editions.register(app, WarehouseOpt)   # editions, publish, diff, withdraw
 
 
 def main() -> None:

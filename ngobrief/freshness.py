@@ -13,13 +13,16 @@ from .errors import ManifestError
 CADENCES = {"annual": 12, "quarterly": 3}     # months between releases
 
 
-def _release_date(published: str) -> dt.date:
-    """A source's publication date; a bare year counts as its last day (never calls a source late
-    that might have come out in December)."""
-    text = str(published).strip()
+def _release_date(published: str) -> dt.date | None:
+    """A source's publication date; a bare year or month counts as its last day (never calls a source
+    late that might have come out at the end of it); None when no date is recorded."""
+    text = str(published or "").strip()
     if len(text) == 4 and text.isdigit():
         return dt.date(int(text), 12, 31)
-    return dt.date.fromisoformat(text[:10])
+    if len(text) == 7 and text[4] == "-":
+        year, month = int(text[:4]), int(text[5:7])
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return dt.date.fromisoformat(text[:10]) if text else None
 
 
 def _add_months(d: dt.date, months: int) -> dt.date:
@@ -84,7 +87,8 @@ def annotate(listing: dict, today: dt.date, manifest: dict | None = None) -> dic
     manifest = manifest if manifest is not None else read_manifest()
     series = by_source(today, manifest)
     for s in listing["sources"]:
-        s["age_days"] = (today - _release_date(s["published"])).days if s.get("published") else None
+        released = _release_date(s.get("published"))
+        s["age_days"] = (today - released).days if released else None
         row = series.get(s["source_id"])
         s["series"], s["overdue"] = (row["series"], row["overdue"]) if row else (None, None)
     listing["series"] = series_freshness(today, manifest)

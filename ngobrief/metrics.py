@@ -324,3 +324,30 @@ def flat_lists(df: pl.DataFrame, separator: str = ";") -> pl.DataFrame:
     """List columns (source_ids) joined into one text cell, for CSV, which has no lists."""
     return df.with_columns([pl.col(c).cast(pl.List(pl.String)).list.join(separator)
                             for c, t in df.schema.items() if isinstance(t, pl.List)])
+
+
+def figures_by_field(con, year: int | None = None) -> pl.DataFrame:
+    """Social organizations by field of activity (marts.figures_by_field), largest field first."""
+    return _read(con, """
+        SELECT * FROM marts.figures_by_field
+        WHERE ($year IS NULL OR year = $year)
+        ORDER BY year, as_of, field_rank, field
+    """, {"year": year})
+
+
+def foreign_ngos_in_china(con, up_to_year: int | None = None) -> pl.DataFrame:
+    """Foreign NGOs in China under the Overseas NGO Law (marts.foreign_ngos_in_china), by date."""
+    return _read(con, """
+        SELECT * FROM marts.foreign_ngos_in_china
+        WHERE ($year IS NULL OR year <= $year)
+        ORDER BY series, as_of
+    """, {"year": up_to_year})
+
+
+def repeats_previous_year(con, year: int, org_type: str, measure: str = "registered") -> bool:
+    """True when the year-end count for `year` equals the previous year's, printed by another source
+    (marts.check_year_on_year): probably one figure under two year labels, not a standstill."""
+    return bool(con.execute("""
+        SELECT 1 FROM marts.check_year_on_year
+        WHERE year = ? AND org_type = ? AND measure = ? AND period = 'year_end' AND repeats_previous_year
+    """, [year, org_type, measure]).fetchall())

@@ -244,25 +244,36 @@ brief_path = brief.brief_path
 def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
                  out: Path | None = None, types: list[str] | None = None,
                  compare_to: int | None = None) -> brief.Brief:
-    with lock.warehouse_lock(warehouse_path):
-        con = warehouse.connect(warehouse_path)
-        try:
-            return brief.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
-        finally:
-            con.close()
+    """A brief from the published edition: read-only, without the write lock, so briefs run in parallel
+    with each other and with a run; the brief is recorded in editions/briefs.jsonl."""
+    from . import editions
+
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        made = brief.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+        stamp = editions.stamp_of(con)
+    finally:
+        con.close()
+    editions.record_brief(made, year, lang, warehouse_path, stamp["edition_id"] if stamp else None)
+    return made
 
 
 def render_stages(jobs: list[tuple[int, str]], warehouse_path: Path | None = None,
                   workers: int | None = None) -> list[brief.Brief]:
-    """The briefs of a run, one per (year, language): WeasyPrint across the cores (brief.parallel)."""
+    """The briefs of a run, one per (year, language), each made and recorded as render_stage makes
+    one, with WeasyPrint across the cores (brief.parallel)."""
+    from . import editions
     from .brief.parallel import render_briefs
 
-    with lock.warehouse_lock(warehouse_path):
-        con = warehouse.connect(warehouse_path)
-        try:
-            return render_briefs(con, jobs, workers)
-        finally:
-            con.close()
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        made = render_briefs(con, jobs, workers)
+        stamp = editions.stamp_of(con)
+    finally:
+        con.close()
+    for (year, lang), b in zip(jobs, made):
+        editions.record_brief(b, year, lang, warehouse_path, stamp["edition_id"] if stamp else None)
+    return made
 
 
 def key_figures(years: list[int], warehouse_path: Path | None = None, types: list[str] | None = None) -> list[dict]:

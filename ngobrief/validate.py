@@ -153,6 +153,16 @@ def suite_files(directory: Path | None = None) -> list[Path]:
     return sorted((directory or config.EXPECTATIONS_DIR).glob("*.json"))
 
 
+def about_figures(suite: str) -> bool:
+    """Whether a suite's findings are about published figures (what a brief's quality section lists).
+    A suite whose meta says `"about_figures": false` checks the sources' state at validation time (their
+    age): the brief's cover states the vintage instead, and `ngobrief sources` / `status` name them."""
+    path = config.EXPECTATIONS_DIR / f"{suite}.json"
+    if not path.exists():
+        return True
+    return bool((json.loads(path.read_text(encoding="utf-8")).get("meta") or {}).get("about_figures", True))
+
+
 def read_suite(path: Path) -> dict:
     """A suite file, checked for what validation needs: a name, a table, and a severity on every expectation."""
     from .errors import InputError

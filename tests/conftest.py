@@ -13,6 +13,8 @@ os.environ.pop("NGOBRIEF_WAREHOUSE", None)
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_HOME"] = str(_TMP / "prefect")
+# Prefect's temporary server may take longer than its default 20 s to start on a busy, shared machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 (_TMP / "prefect").mkdir(parents=True, exist_ok=True)
 
 import pytest  # noqa: E402

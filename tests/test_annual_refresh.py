@@ -18,7 +18,7 @@ def test_annual_refresh_flow_writes_briefs(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     briefs = [line.split(": ", 1)[1] for line in res.stdout.splitlines() if line.startswith("brief: ")]
     assert sorted(os.path.basename(p) for p in briefs) == [
-        "ngobrief-2012-en.pdf", "ngobrief-2013-en.pdf", "ngobrief-2016-en.pdf"]
+        "ngobrief-2012-en.pdf", "ngobrief-2013-en.pdf", "ngobrief-2016-en.pdf", "ngobrief-2021-en.pdf"]
     assert "validation: 0 error(s)," in res.stdout  # warnings are real findings: see tests/test_validate.py
     report = next(line.split(": ", 1)[1] for line in res.stdout.splitlines() if line.startswith("validation report: "))
     assert os.path.dirname(report) == str(tmp_path / "validation") and os.path.getsize(report) > 0

@@ -32,14 +32,19 @@ def test_source_priority_prefers_the_bulletin_to_the_study(con):
     assert _row(df, "all")["engaged_source_id"] == "huang-cango"
 
 
-def test_a_numerator_without_denominator_stays_a_gap(con):
-    df = metrics.participation(con, 2021)
-    row = _row(df, "all")
+def test_a_numerator_without_denominator_stays_a_gap(empty_warehouse):
+    # The bundled data now prints both 2021 counts, so the gap is made here: the 541 alone.
+    con = empty_warehouse
+    con.execute("""INSERT INTO staging.observations VALUES (2021, 'year_end', DATE '2021-12-31',
+        'engaged_international', 'all', 541, '541', 0.5, 'organizations', 'bluebook-2022-summary',
+        '国际及涉外组织领域', 'observations', 84, 'as_published')""")
+    row = _row(metrics.participation(con, 2021), "all")
     assert row["engaged_international"] == 541 and row["registered"] is None and row["participation_pct"] is None
+    assert metrics.brief_years(con) == []
 
 
 def test_brief_years_are_those_with_a_ratio(con):
-    assert metrics.brief_years(con) == [2012, 2013, 2016]
+    assert metrics.brief_years(con) == [2012, 2013, 2016, 2021]
 
 
 def test_foundations_as_of_2013_keep_their_date(con):

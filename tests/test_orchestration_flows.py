@@ -104,7 +104,9 @@ def test_unchanged_source_is_parsed_once_whatever_warehouse_it_goes_to(tmp_path,
     assert third["observations"].startswith("unchanged")
     assert first["observations"].split(", ")[1] == second["observations"].split(", ")[1]
     assert _rows(tmp_path / "a.duckdb", "staging.observations") == _rows(tmp_path / "b.duckdb", "staging.observations") > 0
-    assert sorted(p.name.split("-")[1] for p in result_storage.glob("parse-*")) == ["long_csv", "ricf_tsv", "survey_csv"]
+    # one cached parse per bundled snapshot: two long-layout files (observations, observations_verified)
+    assert sorted(p.name.split("-")[1] for p in result_storage.glob("parse-*")) == [
+        "long_csv", "long_csv", "ricf_tsv", "survey_csv"]
 
 
 def test_a_changed_parser_parses_again(tmp_path, result_storage, monkeypatch):
@@ -126,13 +128,13 @@ def test_a_run_that_finds_the_warehouse_busy_waits_then_fails_naming_the_holder(
 def test_latest_refresh_is_named_for_its_year_and_leaves_an_artifact(warehouse_copy, outputs):
     state = annual_refresh(year="latest", langs=["en"], warehouse=warehouse_copy, return_state=True)
     result = state.result()
-    assert result["years"] == [2016] and result["briefs"] == [str(outputs / "briefs" / "ngobrief-2016-en.pdf")]
+    assert result["years"] == [2021] and result["briefs"] == [str(outputs / "briefs" / "ngobrief-2021-en.pdf")]
     assert Path(result["briefs"][0]).stat().st_size > 0
     run, artifacts = _flow_run(state)
-    assert run.name == "annual-refresh-2016"
-    assert [a.key for a in artifacts] == ["annual-refresh-2016"] and artifacts[0].type == "markdown"
+    assert run.name == "annual-refresh-2021"
+    assert [a.key for a in artifacts] == ["annual-refresh-2021"] and artifacts[0].type == "markdown"
     text = artifacts[0].data
-    assert "## Key figures" in text and "| 2016 |" in text
+    assert "## Key figures" in text and "| 2021 |" in text
     assert f"`{result['briefs'][0]}`" in text
     assert f"Validation report: `{result['validation_report']}`" in text and Path(result["validation_report"]).exists()
     assert re.search(r"0 error\(s\), [1-9]\d* warning\(s\)", text)  # the warnings are real findings

@@ -14,7 +14,7 @@ import tomllib
 
 import pytest
 
-from ngobrief import cli, config, warehouse
+from ngobrief import cli, config, editions, publishing, warehouse
 
 from local_server import WIDE_GB, serving, url as _url
 
@@ -53,8 +53,13 @@ def ngobrief(monkeypatch, capsys, wh):
     return run
 
 
+def staged(wh):
+    """A pull never writes the published warehouse: it loads into the build copy beside it."""
+    return editions.builds_dir(wh) / "staged.duckdb"
+
+
 def fingerprints(wh):
-    c = warehouse.connect(wh, read_only=True)
+    c = warehouse.connect(staged(wh), read_only=True)
     try:
         return warehouse.table_fingerprints(c)
     finally:
@@ -62,7 +67,7 @@ def fingerprints(wh):
 
 
 def rows(wh, sql, params=None):
-    c = warehouse.connect(wh, read_only=True)
+    c = warehouse.connect(staged(wh), read_only=True)
     try:
         return c.execute(sql, params or []).fetchall()
     finally:
@@ -76,8 +81,10 @@ def files_under(d):
 def test_pull_without_an_id_loads_every_bundled_snapshot_with_provenance(data, wh, ngobrief):
     code, out, _ = ngobrief("pull")
     assert code == 0
-    assert [ln.split()[:2] for ln in out.splitlines() if not ln.startswith(" ")] == [
-        ["observations", "loaded"], ["survey_priorities", "loaded"], ["ricf_2013", "loaded"]]
+    assert [ln.split()[:2] for ln in out.splitlines() if not ln.startswith((" ", "staged in"))] == [
+        ["observations", "loaded"], ["survey_priorities", "loaded"], ["ricf_2013", "loaded"],
+        ["observations_verified", "loaded"]]
+    assert f"staged in {staged(wh)} (not published)" in out and not wh.exists()
     prov = {r[0]: r[1:] for r in rows(wh, """SELECT snapshot_id, source_id, origin, sha256, bytes, parser,
                                                      rows_loaded, loaded_at IS NOT NULL, encoding FROM raw.snapshots""")}
     manifest = tomllib.loads((data / "sources.toml").read_text(encoding="utf-8"))
@@ -90,7 +97,7 @@ def test_pull_without_an_id_loads_every_bundled_snapshot_with_provenance(data, w
 
     before = fingerprints(wh)
     code, out, _ = ngobrief("pull")
-    assert code == 0 and out.count("unchanged") == 3
+    assert code == 0 and out.count("unchanged") == 4
     assert fingerprints(wh) == before
 
 
@@ -263,6 +270,7 @@ def test_sources_lists_every_source_by_priority_with_its_provenance_and_last_pul
     code, out, _ = ngobrief("sources")
     assert code == 0 and "not loaded" not in out      # no warehouse yet: nothing claimed about loads
     ngobrief("pull")
+    publishing.refresh(wh)      # what the next `ngobrief run` does: audit and publish what was pulled
     code, out, _ = ngobrief("sources", "--format", "json")
     listing = json.loads(out)
     manifest = tomllib.loads((data / "sources.toml").read_text(encoding="utf-8"))
@@ -296,15 +304,35 @@ def test_source_disagreements_in_the_bundled_data(con):
     pairs = {(r["year"], r["org_type"], r["chosen_source_id"], r["other_source_id"]):
              (r["chosen_value"], r["other_value"], r["difference"], r["agree_within_precision"])
              for r in df.iter_rows(named=True)}
+    # the bundled observations and the figures checked in stored pages (docs/candidates.md)
     assert pairs == {
-        (2011, "foundation_nonpublic", "xinhua-2013-mca-ngo-report", "cfc-via-narada"): (1296, 1373, 77, False),
+        (2006, "all", "nbs-yearbook-2008", "mca-key-stats-2006"): (354_393, 354_000, -393, True),
+        (2006, "foundation", "nbs-yearbook-2008", "mca-key-stats-2006"): (1_144, 1_144, 0, True),
+        (2006, "private_non_enterprise", "nbs-yearbook-2008", "mca-key-stats-2006"): (161_303, 161_000, -303, True),
+        (2006, "social_association", "nbs-yearbook-2008", "mca-key-stats-2006"): (191_946, 192_000, 54, True),
+        (2007, "all", "nbs-yearbook-2008", "nbs-civil-affairs-key-stats-2008"): (386_916, 387_000, 84, True),
+        (2007, "foundation", "nbs-yearbook-2008", "nbs-civil-affairs-key-stats-2008"): (1_340, 1_340, 0, True),
+        (2007, "private_non_enterprise", "nbs-yearbook-2008", "nbs-civil-affairs-key-stats-2008"): (173_915, 174_000, 85, True),
+        (2007, "social_association", "nbs-yearbook-2008", "nbs-civil-affairs-key-stats-2008"): (211_661, 212_000, 339, True),
+        (2010, "all", "mca-2010-report", "pishu-2013-ngo-chapter"): (446_000, 446_000, 0, True),
+        (2011, "foundation_nonpublic", "xinhua-2013-mca-ngo-report", "cfc-via-narada"): (1_296, 1_373, 77, False),
         (2012, "all", "mca-2012-bulletin", "huang-cango"): (499_000, 499_000, 0, True),
-        (2016, "foundation", "gov-cn-2017-mca-2016", "cdb-2017-bulletin-2016"): (5559, 5559, 0, True),
+        (2016, "all", "gov-cn-2017-mca-2016", "charity-bluebook-2017"): (702_000, 699_000, -3000, False),
+        (2016, "foundation", "gov-cn-2017-mca-2016", "cdb-2017-bulletin-2016"): (5_559, 5_559, 0, True),
+        (2016, "foundation", "gov-cn-2017-mca-2016", "charity-bluebook-2017"): (5_559, 5_523, -36, False),
+        (2016, "private_non_enterprise", "mca-2016-bulletin", "charity-bluebook-2017"): (361_000, 359_000, -2000, False),
         (2016, "private_non_enterprise", "mca-2016-bulletin", "gov-cn-2017-mca-2016"): (361_000, 361_000, 0, True),
+        (2016, "social_association", "gov-cn-2017-mca-2016", "charity-bluebook-2017"): (336_000, 335_000, -1000, False),
+        (2017, "all", "bluebook-2019", "peoples-daily-2018-bluebook"): (762_000, 803_000, 41000, False),
+        (2018, "foreign_ngo", "chinafile-2021-01", "shanjian-2019"): (127, 136, 9, False),
+        (2019, "all", "bluebook-2020", "lin-yan-2020"): (866_300, 854_000, -12300, False),
+        (2021, "social_association", "bluebook-2023", "bluebook-2022"): (371_100, 371_110, 10, True),
         (2022, "all", "bluebook-2023", "cdb-2023-mca-2022"): (891_300, 892_000, 700, False),
-        (2022, "foundation", "bluebook-2023", "cdb-2023-mca-2022"): (9319, 9316, -3, False),
+        (2022, "foundation", "bluebook-2023", "cdb-2023-mca-2022"): (9_319, 9_316, -3, False),
+        (2022, "private_non_enterprise", "bluebook-2023", "cdb-2023-mca-2022"): (511_900, 512_000, 100, False),
+        (2022, "social_association", "bluebook-2023", "cdb-2023-mca-2022"): (370_100, 371_000, 900, False),
     }
-    assert set(df["period"]) == {"year_end"} and set(df["measure"]) == {"registered"}
+    assert set(df["period"]) == {"year_end"} and set(df["measure"]) == {"registered", "foreign_ngo_rep_offices_new"}
     total = df.filter((df["year"] == 2022) & (df["org_type"] == "all")).row(0, named=True)
     assert (total["chosen_as_published"], total["other_as_published"], total["tolerance"]) == ("89.13万", "892,000", 50.5)
 
@@ -317,7 +345,7 @@ def test_figures_within_printed_precision_agree_and_a_primary_source_is_chosen(d
     code, _, err = ngobrief("pull", "fixture-primary", "--file", str(f), "--publisher", "Test fixture",
                             "--title", "Not a real document", "--kind", "primary")
     assert code == 0, err
-    df = _disagreements(wh)
+    df = _disagreements(staged(wh))
     df = df.filter(df["year"] == 2022)
     sa = df.filter(df["org_type"] == "social_association").row(0, named=True)
     assert (sa["chosen_source_id"], sa["other_source_id"], sa["agree_within_precision"]) == (
@@ -342,4 +370,4 @@ def test_a_warehouse_made_before_this_version_gains_the_new_columns(data, wh, ng
     code, out, err = ngobrief("pull")
     assert code == 0, err
     assert rows(wh, "SELECT DISTINCT source_column FROM staging.observations") == [("as_published",)]
-    assert rows(wh, "SELECT count(*) FROM raw.snapshots WHERE loaded_at IS NOT NULL") == [(3,)]
+    assert rows(wh, "SELECT count(*) FROM raw.snapshots WHERE loaded_at IS NOT NULL") == [(4,)]

@@ -11,7 +11,8 @@ import sys
 import polars as pl
 import pytest
 
-from ngobrief import cli, config, ingest, metrics, pipeline, pull, render, warehouse
+from ngobrief import cli, config, ingest, metrics, pipeline, pull, warehouse
+from ngobrief import brief as render
 from ngobrief.errors import InputError
 from ngobrief.ingest import parse_source
 from ngobrief.ingest.load import load_snapshot

@@ -1,12 +1,12 @@
 """The briefs of a run rendered across the cores: the same PDF bytes as one after another, recorded
-in the order asked, and a brief that cannot be made stops the run with its own error."""
+(editions/briefs.jsonl) in the order asked, and a brief that cannot be made stops the run with its own error."""
 
 import logging
 import shutil
 
 import pytest
 
-from ngobrief import brief, config, pipeline, warehouse
+from ngobrief import brief, config, editions, pipeline
 from ngobrief.brief.parallel import WORKERS_ENV, default_workers
 from ngobrief.errors import NgobriefError
 
@@ -23,12 +23,7 @@ def own_warehouse(built_warehouse, tmp_path, monkeypatch):
 
 
 def _recorded(path, n):
-    con = warehouse.connect(path, read_only=True)
-    try:
-        rows = con.sql("SELECT year, lang, pdf_sha256 FROM audit.briefs ORDER BY written_at, rowid").fetchall()
-    finally:
-        con.close()
-    return rows[-n:]
+    return [(b["year"], b["lang"], b["pdf_sha256"]) for b in editions.briefs_written(path)][-n:]
 
 
 def test_parallel_briefs_are_byte_identical_to_serial_ones(own_warehouse, tmp_path):

@@ -202,12 +202,12 @@ def test_validate_exits_1_when_an_error_blocks_publishing(warehouse_copy):
     assert "publishing blocked for 2013" in res.output and "ERROR   marts_participation" in res.output
 
 
-def test_run_renders_no_brief_for_a_year_with_an_error(warehouse_copy, tmp_path):
+def test_run_publishes_nothing_and_renders_no_brief_when_the_audit_finds_an_error(warehouse_copy, tmp_path):
     # through the installed entry point, so the exit code is the one a shell sees
     _break_2013(warehouse_copy)   # loading the same snapshot bytes again leaves the change in place
     res = _cli("run", "--year", "2013", "--lang", "en", "--warehouse", str(warehouse_copy),
                env={"NGOBRIEF_OUTPUTS": str(tmp_path / "out")})
     assert res.returncode == 1, res.stdout + res.stderr[-3000:]
-    assert not list((tmp_path / "out").glob("briefs/*2013*"))
-    blocked = next(l for l in res.stderr.splitlines() if l.startswith("no brief for 2013"))
+    assert not list((tmp_path / "out").glob("briefs/*"))
+    blocked = next(l for l in res.stderr.splitlines() if l.startswith("nothing published"))
     assert "marts_participation" in blocked and "participation_pct" in blocked and "foundation_public" in blocked

@@ -9,7 +9,6 @@ dates come from the data load, not the clock."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -20,7 +19,8 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 
 from .. import config
 from ..warehouse import memoized_reads
-from . import context, cover, foundations, key_figures, participation, quality, register, sources, trends
+from . import (context, cover, foundations, key_figures, landscape, participation, quality, register,
+               since_last_edition, sources, trends)
 from .edition import Edition, open_edition
 from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
 from .format import LANGS, Citations, Formatter, RenderError, content, say
@@ -29,7 +29,8 @@ from .pdf import CHART_SCHEME, LocalOnlyFetcher, guard_out, protected_folders, w
 from .quality import _description
 
 # The section registry: each module has KEY and build(edition) -> the context entries it fills.
-SECTIONS = (cover, key_figures, participation, trends, foundations, register, context, quality, sources)
+SECTIONS = (cover, key_figures, participation, trends, landscape, foundations, register, context, quality,
+            since_last_edition, sources)
 
 __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
            "Prepared", "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "finish_brief",
@@ -90,8 +91,6 @@ def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
 @dataclass
 class Prepared:
     """A brief made up to its page: what WeasyPrint is given, and where its PDF goes."""
-    year: int
-    lang: str
     out: Path
     html: str
     charts: dict[str, str]
@@ -104,29 +103,19 @@ def prepare_brief(con, year: int, lang: str, out: Path | None = None,
     out = Path(out) if out else brief_path(year, lang, types)
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
-    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"]}
+    chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"] + ctx["landscape"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
-    return Prepared(year, lang, out, html, chart_files, inputs_sha256(ctx, html, chart_files))
+    return Prepared(out, html, chart_files, inputs_sha256(ctx, html, chart_files))
 
 
-def finish_brief(con, prepared: Prepared, pages: int) -> Brief:
-    """Hash the PDF written for `prepared` and record the brief."""
-    pdf_sha = hashlib.sha256(prepared.out.read_bytes()).hexdigest()
-    record_brief(con, prepared.year, prepared.lang, prepared.out, prepared.inputs_sha256, pdf_sha)
-    return Brief(prepared.out, prepared.inputs_sha256, pdf_sha, pages)
+def finish_brief(prepared: Prepared, pages: int) -> Brief:
+    """The brief whose PDF was written for `prepared` (`pages` long), with the PDF's hash."""
+    return Brief(prepared.out, prepared.inputs_sha256, hashlib.sha256(prepared.out.read_bytes()).hexdigest(), pages)
 
 
 def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
                  types: list[str] | None = None, compare_to: int | None = None) -> Brief:
-    """Write one brief (to `out`, else where brief_path names it) and record it."""
+    """Write one brief (to `out`, else where brief_path names it). It only reads the warehouse: the
+    record of briefs written is kept beside the editions (editions.record_brief)."""
     prepared = prepare_brief(con, year, lang, out, types, compare_to)
-    return finish_brief(con, prepared, write_pdf(prepared.html, prepared.out, charts=prepared.charts))
-
-
-def record_brief(con, year: int, lang: str, out: Path, inputs: str, pdf_sha: str) -> None:
-    """Keep a record of the brief written (audit.briefs): the one place a written brief is recorded."""
-    from ..warehouse import transaction
-
-    with transaction(con):
-        con.execute("INSERT INTO audit.briefs VALUES (?, ?, ?, ?, ?, ?)",
-                    [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), year, lang, str(out), inputs, pdf_sha])
+    return finish_brief(prepared, write_pdf(prepared.html, prepared.out, charts=prepared.charts))

@@ -17,8 +17,16 @@ def build(ed: Edition) -> dict:
     total = next((t for t in registered_trends(ed.con, ed.year, [total_type], since=ed.compare_to)
                   if t["year"] == ed.year), None)
     change = total if total and total["previous_year"] is not None else None
+    repeated = None
+    if change and ed.compare_to is None and metrics.repeats_previous_year(ed.con, ed.year, total_type):
+        repeated = say(ed.text["landscape"]["repeated_label"], type=ed.label[total_type], since=change["previous_year"],
+                       year=ed.year, before=ed.fmt.count(change["previous_registered"], change["previous_half_unit"]))
+        change = None   # the "change" would compare one figure with itself under another year label
     key = _cards(ed, headline, total_type, total, change)
-    return {"key": key, "narrative": _narrative(ed, headline, total_type, change)}
+    narrative = _narrative(ed, headline, total_type, change)
+    if repeated:
+        narrative.insert(1, repeated)
+    return {"key": key, "narrative": narrative}
 
 
 def _cards(ed: Edition, headline: dict, total_type: str, total: dict | None, change: dict | None) -> list[dict]:

@@ -3,7 +3,7 @@ WeasyPrint, most of a brief's time, writes the PDFs in a pool of processes, one 
 
 The workers are given exactly what a serial render gives WeasyPrint (the HTML and the charts), so
 the PDFs are byte-identical to a serial run (tests/test_render_parallel.py). The workers never
-open the warehouse: the briefs are recorded here, in the order of the jobs."""
+open the warehouse."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _pages(future) -> int:
 
 
 def render_briefs(con, jobs: list[tuple[int, str]], workers: int | None = None) -> list[Brief]:
-    """Write the brief of each (year, language) job where brief_path names it, and record each."""
+    """Write the brief of each (year, language) job where brief_path names it; in the order of the jobs."""
     workers = min(len(jobs), workers or default_workers())
     if workers <= 1:
         return [render_brief(con, year, lang) for year, lang in jobs]
@@ -72,7 +72,7 @@ def render_briefs(con, jobs: list[tuple[int, str]], workers: int | None = None) 
             for year, lang in jobs:
                 prepared = prepare_brief(con, year, lang)
                 pending.append((prepared, pool.submit(_write_pdf, prepared.html, prepared.out, prepared.charts)))
-            return [finish_brief(con, prepared, _pages(future)) for prepared, future in pending]
+            return [finish_brief(prepared, _pages(future)) for prepared, future in pending]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise

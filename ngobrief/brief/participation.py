@@ -7,13 +7,16 @@ import polars as pl
 from markupsafe import Markup
 
 from .edition import Edition
-from .format import Citations, Formatter, cite_text, digits
+from .format import Citations, Formatter, cite_text, digits, say
+from .landscape import no_engagement
 
 KEY = "participation"
 
 
 def build(ed: Edition) -> dict:
-    participation = {"table": participation_table(ed.rows, ed.text, ed.fmt, ed.cite), "definitions": []}
+    participation = {"table": participation_table(ed.rows, ed.text, ed.fmt, ed.cite), "definitions": [],
+                     "no_engagement": no_engagement(ed.types, {r["org_type"] for r in ed.rows}, ed.label, ed.text,
+                                                    ed.year, say)}
     for d in dict.fromkeys(r["definition"] for r in ed.rows if r["definition"]):
         participation["definitions"].append({
             "types": ed.text["list_sep"].join(ed.label[r["org_type"]] for r in ed.rows if r["definition"] == d),

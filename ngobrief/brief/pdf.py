@@ -77,7 +77,8 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
     try:
         doc = HTML(string=html, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
             pdf_variant="pdf/ua-1")
-        pdf = doc.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        # custom_metadata: the page's <meta name="ngobrief-edition"> goes into the PDF's metadata (as /ngobriefedition)
+        pdf = doc.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False, custom_metadata=True)
     finally:
         logger.removeHandler(watch)
         logger.setLevel(level)

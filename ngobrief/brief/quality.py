@@ -19,6 +19,8 @@ def build(ed: Edition) -> dict:
     text, fmt, cite, year, types = ed.text, ed.fmt, ed.cite, ed.year, ed.types
     findings, elsewhere = [], 0
     for f in validate.latest_findings(ed.con):
+        if not validate.about_figures(f["suite"]):
+            continue   # the sources' age: the cover states the vintage
         failing = json.loads(f["unexpected_rows"] or "[]")
         # the edition's rows (validate.rows_about: its year's and those naming no year, which concern
         # every edition) about the types it covers

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,28 +45,12 @@ def cli(*args, env: dict | None = None, timeout: float = 300) -> subprocess.Comp
 
 
 def checksums(path: Path, exclude: dict[str, set[str]] | None = None) -> dict[str, str]:
-    """sha256 of every base table in every schema: its columns and types, then its rows sorted (equal
-    content gives equal checksums whatever the row order), without the `exclude` columns (default:
-    RUN_METADATA; pass {} to compare everything).
-    Opens the file read-only: reading it changes nothing."""
-    exclude = RUN_METADATA if exclude is None else exclude
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        out = {}
-        for schema, name in con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal "
-                                        "ORDER BY 1, 2").fetchall():
-            key = f"{schema}.{name}"
-            cols = [(c, t) for c, t in con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-                "ORDER BY column_index", [schema, name]).fetchall() if c not in exclude.get(key, set())]
-            select = ", ".join(f'"{c}"' for c, _ in cols)
-            rows = con.execute(f'SELECT ({select})::VARCHAR AS r FROM "{schema}"."{name}" ORDER BY r').fetchall()
-            h = hashlib.sha256("".join(f"{c} {t}\n" for c, t in cols).encode())   # a changed column or type counts
-            h.update("\n".join(r[0] for r in rows).encode("utf-8"))
-            out[key] = h.hexdigest()
-        return out
-    finally:
-        con.close()
+    """sha256 of every base table in every schema (ngobrief.editions.table_checksums, the one the
+    editions manifest records), without the `exclude` columns (default: RUN_METADATA; pass {} to
+    compare everything). Opens the file read-only: reading it changes nothing."""
+    from ngobrief.editions import table_checksums
+
+    return table_checksums(path, RUN_METADATA if exclude is None else exclude)
 
 
 def file_sha256(path: Path) -> str:

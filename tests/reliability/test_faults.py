@@ -203,7 +203,8 @@ def test_the_lock_of_a_killed_pull_does_not_block_the_next_one(states, tmp_path)
                          env=cli_env(tmp_path / "outputs", NGOBRIEF_LOCK_WAIT=0), timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     status = {ln.split()[0]: ln.split()[1] for ln in res.stdout.splitlines() if not ln.startswith(" ")}
-    assert status == {"observations": "unchanged", "survey_priorities": "unchanged", "ricf_2013": "loaded"}
+    assert status == {"observations": "unchanged", "survey_priorities": "unchanged", "ricf_2013": "loaded",
+                      "observations_verified": "unchanged"}
     assert checksums(path) == states["final"]
 
 

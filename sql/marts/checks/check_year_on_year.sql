@@ -30,7 +30,11 @@ changed AS (
         previous_as_published, as_published,
         previous_source_id, source_id,
         100 * (value / previous_value - 1) AS change_pct,
-        100 * (power(value / previous_value, 1.0 / (year - previous_year)) - 1) AS annual_change_pct
+        100 * (power(value / previous_value, 1.0 / (year - previous_year)) - 1) AS annual_change_pct,
+        -- The same count printed for two consecutive years by two different sources is more likely one
+        -- figure given two year labels (e.g. an end-2021 count called end-2020) than a standstill.
+        value = previous_value AND year - previous_year = 1 AND source_id <> previous_source_id
+            AS repeats_previous_year
     FROM paired
     WHERE previous_year IS NOT NULL AND previous_value > 0
 )

@@ -1,0 +1,48 @@
+"""One measured refresh for bench/wap.py, in a process of its own: write-audit-publish against a plain
+in-place write of the same stages on the same data.
+
+    python bench/wap_child.py MODE WAREHOUSE JSON_OUT [YEAR-LANG ...]
+        MODE wap:     publishing.refresh (build copy → load → validate → stamp, checksums, keep, rename)
+        MODE inplace: pipeline.load_stage + validate_stage on the warehouse file itself (before editions)
+        then the briefs YEAR-LANG from the warehouse, in both modes.
+
+The data folder is $NGOBRIEF_DATA; $BENCH_WARNING_SUITES names an expectations folder to use instead
+of expectations/ (the register's seeded defects at warning level, so that the edition publishes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+started = time.perf_counter()
+from ngobrief import config, pipeline, publishing  # noqa: E402
+
+if os.environ.get("BENCH_WARNING_SUITES"):
+    config.EXPECTATIONS_DIR = Path(os.environ["BENCH_WARNING_SUITES"])
+
+
+def main() -> None:
+    mode, wh, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    briefs = [(int(x.split("-")[0]), x.split("-")[1]) for x in sys.argv[4:]]
+    t = time.perf_counter()
+    published = True
+    if mode == "wap":
+        outcome = publishing.refresh(wh)
+        published = outcome.published
+    else:
+        pipeline.load_stage(pipeline.pull_stage(), wh)
+        run = pipeline.validate_stage(wh)
+        published = not run.errors
+    refresh_s = time.perf_counter() - t
+    t = time.perf_counter()
+    for year, lang in briefs:
+        pipeline.render_stage(year, lang, wh)
+    out.write_text(json.dumps({"refresh_s": refresh_s, "render_s": time.perf_counter() - t,
+                               "in_process_s": time.perf_counter() - started, "published": published}))
+
+
+if __name__ == "__main__":
+    main()
