@@ -333,7 +333,9 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
         con = warehouse.connect(path)
         try:
             with warehouse.transaction(con):
-                for table in [*warehouse.SNAPSHOT_TABLES, "raw.snapshots"]:
+                from .ingest import snapshot_tables   # every table a layout fills (the layout registry)
+
+                for table in [*snapshot_tables(), "raw.schema_drift", "raw.snapshots"]:
                     con.executemany(f"DELETE FROM {table} WHERE snapshot_id = ?", [[sid] for sid in gone])
         finally:
             con.close()
