@@ -69,7 +69,7 @@ def _description(description: str, text: dict) -> str:
 
 # Fields of a failing row that name the sources it is about (footnoted instead of written out).
 SOURCE_FIELDS = ("source_id", "published_source_id", "previous_source_id", "chosen_source_id", "other_source_id",
-                 "engaged_source_id", "registered_source_id", "source_ids")
+                 "engaged_source_id", "registered_source_id", "source_ids", "newest_source")
 
 
 def _finding_row(suite: str, row: dict, explanation: str | None, text: dict, fmt, cite) -> dict:
