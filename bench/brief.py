@@ -55,7 +55,9 @@ def main() -> dict:
             with open(tmp / f"capture-{lang}.pickle", "wb") as fh:
                 pickle.dump(cap.last, fh)
 
-        cold = {lang: {"brief": [], "bare": [], "brief_rss": [], "bare_rss": []} for lang in LANGS}
+        load_start = harness.loadavg()
+        cold = {lang: {"brief": [], "bare": [], "brief_rss": [], "bare_rss": [], "brief_cpu": [], "bare_cpu": []}
+                for lang in LANGS}
         for r in range(a.runs):
             for lang in LANGS:
                 jobs = [("brief", [*cli, "brief", "--year", str(a.year), "--lang", lang, "--warehouse", str(wh),
@@ -66,6 +68,7 @@ def main() -> dict:
                     res = harness.run_timed(cmd, env)
                     cold[lang][name].append(res.wall_s)
                     cold[lang][name + "_rss"].append(res.peak_rss_mb)
+                    cold[lang][name + "_cpu"].append(res.cpu_s)   # steadier than wall on a shared machine
 
         warm = {lang: {"brief": [], "bare": []} for lang in LANGS}
         for r in range(a.runs + 1):
@@ -81,11 +84,14 @@ def main() -> dict:
                         "bare_kb": (tmp / f"bare-{lang}.pdf").stat().st_size // 1024} for lang in LANGS}
 
     m = lambda xs: harness.median(xs)  # noqa: E731
-    result = {"scenario": "a", "runs": a.runs, "year": a.year, "sizes": sizes, "cold": {}, "warm": {}}
+    result = {"scenario": "a", "runs": a.runs, "year": a.year, "sizes": sizes, "cold": {}, "warm": {},
+              "load_average": [load_start, harness.loadavg()]}
     for lang in LANGS:
         result["cold"][lang] = {"brief_s": m(cold[lang]["brief"]), "bare_s": m(cold[lang]["bare"]),
                                 "ratio": m(cold[lang]["brief"]) / m(cold[lang]["bare"]),
                                 "brief_rss_mb": m(cold[lang]["brief_rss"]), "bare_rss_mb": m(cold[lang]["bare_rss"]),
+                                "brief_cpu_s": m(cold[lang]["brief_cpu"]), "bare_cpu_s": m(cold[lang]["bare_cpu"]),
+                                "cpu_ratio": m(cold[lang]["brief_cpu"]) / m(cold[lang]["bare_cpu"]),
                                 "samples": cold[lang]}
         result["warm"][lang] = {"brief_s": m(warm[lang]["brief"]), "bare_s": m(warm[lang]["bare"]),
                                 "ratio": m(warm[lang]["brief"]) / m(warm[lang]["bare"]), "samples": warm[lang]}
@@ -105,10 +111,13 @@ def report(r: dict) -> str:
             x = r[kind][lang]
             rows.append([f"{kind} {lang}", x["brief_s"], x["bare_s"], f"{x['ratio']:.2f}×",
                          harness.verdict(x["ratio"], 1.5),
+                         f"{x['brief_cpu_s']:.2f} / {x['bare_cpu_s']:.2f} = {x['cpu_ratio']:.2f}×" if kind == "cold" else "",
                          f"{x.get('brief_rss_mb', float('nan')):.0f}" if kind == "cold" else "",
                          r["sizes"][lang]["brief_kb"] if kind == "cold" else ""])
     out = ["### a) brief only, year %d (median of %d runs)" % (r["year"], r["runs"]),
-           harness.table(["brief", "ngobrief s", "bare WeasyPrint s", "ratio", "≤ 1.5×", "peak RSS MB", "PDF KB"], rows),
+           harness.table(["brief", "ngobrief s", "bare WeasyPrint s", "ratio", "≤ 1.5×", "CPU s ngobrief / bare",
+                          "peak RSS MB", "PDF KB"], rows),
+           f"load average {r['load_average'][0]} at the start, {r['load_average'][1]} at the end",
            "",
            harness.table(["zh ÷ en", "ngobrief", "bare WeasyPrint", "≤ 2×"],
                          [[k, f"{r[k]['zh_over_en']:.2f}×", f"{r[k]['bare_zh_over_en']:.2f}×",

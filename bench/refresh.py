@@ -3,7 +3,9 @@
     python bench/refresh.py [--runs 5] [--json PATH]
 
 Variants, interleaved run by run so that background load falls on all of them alike:
-  no Prefect          bench/plain_refresh.py: the pipeline's stage functions one after another
+  no Prefect          bench/plain_refresh.py: the pipeline's stage functions one after another (the
+                      briefs rendered across the cores, as the flow renders them)
+  no Prefect, serial render   the same with NGOBRIEF_RENDER_WORKERS=1: the briefs one after another
   ephemeral, new home `ngobrief run` with a new PREFECT_HOME (Prefect creates its database first)
   ephemeral           `ngobrief run` with a PREFECT_HOME used before (one uncounted warm-up run)
   server              `ngobrief run` against `prefect server start` on a free 127.0.0.1 port with its
@@ -32,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
-VARIANTS = ("no Prefect", "ephemeral, new home", "ephemeral", "server")
+VARIANTS = ("no Prefect", "no Prefect, serial render", "ephemeral, new home", "ephemeral", "server")
 EPOCH = dt.datetime(1970, 1, 1)
 
 
@@ -149,9 +151,9 @@ def main() -> dict:
                     "briefs": briefs_written(res.stdout), "returncode": res.returncode,
                     "temporary_server_s": float(started.group(1)) if started else None}
 
-        def plain_run(i: int, briefs: list[str]) -> dict:
-            run_dir = tmp / f"run-plain-{i}"
-            env = harness.clean_env(run_dir)
+        def plain_run(i: int, briefs: list[str], serial: bool = False) -> dict:
+            run_dir = tmp / f"run-plain{'-serial' if serial else ''}-{i}"
+            env = harness.clean_env(run_dir, **({"NGOBRIEF_RENDER_WORKERS": "1"} if serial else {}))
             out = run_dir / "stages.json"
             res = harness.run_timed([harness.PY, str(harness.BENCH / "plain_refresh.py"),
                                      str(run_dir / "warehouse.duckdb"), str(out), *briefs], env)
@@ -166,7 +168,8 @@ def main() -> dict:
             for i in range(a.runs):
                 order = list(VARIANTS[i % len(VARIANTS):] + VARIANTS[:i % len(VARIANTS)])
                 for v in order:
-                    samples[v].append(plain_run(i, briefs) if v == "no Prefect" else ngobrief_run(v, i, server))
+                    samples[v].append(plain_run(i, briefs, serial=v.endswith("serial render"))
+                                      if v.startswith("no Prefect") else ngobrief_run(v, i, server))
             startup = server.startup_s
 
     result = {"scenario": "b", "runs": a.runs, "server_startup_s": startup, "briefs": briefs,
@@ -226,6 +229,9 @@ def report(r: dict) -> str:
                      f"{x['temporary_server_s']:.2f}" if x["temporary_server_s"] == x["temporary_server_s"] else "–",
                      f"{x['overhead']:.2f}×", f"{x['vs_no_prefect']:.2f}×", f"{x['peak_rss_mb']:.0f}"])
     eph = r["variants"]["ephemeral"]["total_s"]
+    plain, srv = r["variants"]["no Prefect"]["total_s"], r["variants"]["server"]["total_s"]
+    par = per_variant["no Prefect"].get("render", float("nan"))
+    ser = per_variant["no Prefect, serial render"].get("render", float("nan"))
     eph_new = r["variants"]["ephemeral, new home"]["total_s"]
     return "\n".join([
         f"### b) annual refresh, cold: new warehouse each run, {len(r['briefs'])} briefs "
@@ -235,7 +241,10 @@ def report(r: dict) -> str:
         "",
         f"ephemeral Prefect: {eph:.1f} s — {harness.verdict(eph, 15)} the 15 s target "
         f"(first run on a new PREFECT_HOME: {eph_new:.1f} s); prefect server start took "
-        f"{r['server_startup_s']:.1f} s before the runs."])
+        f"{r['server_startup_s']:.1f} s before the runs.",
+        f"render across the cores: {par:.2f} s against {ser:.2f} s one brief after another ({par / ser:.2f}×); "
+        f"plain stages {plain:.1f} s — {harness.verdict(plain, 10)} the 10 s target; `ngobrief run` against a "
+        f"running server {srv / plain:.2f}× plain — {harness.verdict(srv / plain, 1.15)} the 1.15× target."])
 
 
 if __name__ == "__main__":

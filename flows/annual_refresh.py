@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 
 from flows.outcome import ANNUAL_TIMEOUT, operated
 from flows.tasks import (audit_and_publish, begin_edition, compute, holding_warehouse, load_snapshots,
-                         publish_summary, pull, rename_run, render, validate)
+                         publish_summary, pull, rename_run, render_all, validate)
 from ngobrief import editions, pipeline, publishing
 
 
@@ -69,15 +69,15 @@ def annual_refresh(year: int | Literal["latest", "every"] = "latest", langs: lis
         years = compute(warehouse, year)
         if year == "latest" and years:
             rename_run(run_name(years[0]))
-        briefs, blocked = [], {}
+        jobs, blocked = [], {}
         for y in years:
             # a published edition has no error-level finding, unless it was adopted from before editions
             if stops := pipeline.stored_blocks(y, warehouse):
                 blocked[y] = stops
                 log.error("no brief for %s: validation errors %s", y, blocked[y])
                 continue
-            for lang in langs:
-                briefs.append(str(render(y, lang, warehouse).path))
+            jobs += [(y, lang) for lang in langs]
+        briefs = [str(b.path) for b in render_all(jobs, warehouse)] if jobs else []
         editions.record_run_briefs(outcome.edition, briefs, warehouse)
         figures = pipeline.key_figures(years, warehouse)
         changes = publishing.changes_markdown(warehouse) if outcome.new else None

@@ -92,6 +92,11 @@ def render(year: int, lang: str, warehouse: Path | None, types: list[str] | None
     return pipeline.render_stage(year, lang, warehouse, types=types)   # named by brief.brief_path
 
 
+@task(name="render", cache_policy=NO_CACHE, task_run_name="render-briefs")
+def render_all(jobs: list[tuple[int, str]], warehouse: Path | None):
+    return pipeline.render_stages(jobs, warehouse)   # WeasyPrint across the cores, same bytes as one by one
+
+
 def load_snapshots(snapshots, warehouse: Path | None) -> dict[str, str]:
     """Parse and store each snapshot whose bytes are new to the warehouse; say what happened to each."""
     log = get_run_logger()

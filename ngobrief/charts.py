@@ -8,11 +8,12 @@ hollow markers that no line joins."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from . import config
 
@@ -61,6 +62,13 @@ def _r(v: float) -> str:
     """A coordinate with one decimal, written the same way every time."""
     s = f"{v:.1f}"
     return s[:-2] if s.endswith(".0") else s
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> Environment:
+    """One environment per process: it keeps the compiled chart template (recompiled if the file changes)."""
+    return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, bytecode_cache=FileSystemBytecodeCache())
 
 
 # Over 60 lines on purpose: one SVG layout worked out top to bottom (the legend's rows set the plot's
@@ -134,9 +142,7 @@ def line_chart(series: list[Series], *, first_year: int, last_year: int, value_l
                     "hollow": not p.year_end, "label": labels.get((i, id(p)))}
                    for p in sorted(s.points, key=lambda p: p.when)]
         drawn.append({"key": s.key, "label": s.label, "colour": colour, "paths": paths, "markers": markers})
-    env = Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("charts/line.svg.j2").render(
+    return _env().get_template("charts/line.svg.j2").render(
         width=_r(width), height=_r(height), font_family=font_family, font_size=_r(size), title=title,
         legend=legend, x_ticks=x_ticks, y_ticks=y_ticks, series=drawn, y_title=y_title, join=join,
         y_title_y=_r(top_pad - 8), gaps=gaps, gap_label=gap_label, gap_size=_r(size * 0.85),

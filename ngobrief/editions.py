@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from . import config, lock, warehouse
-from .errors import NgobriefError
+from .errors import NgobriefError, OutputError, os_error_message
 
 # How many published editions to keep (the published one included): $NGOBRIEF_KEEP_EDITIONS, else 5.
 KEEP_ENV = "NGOBRIEF_KEEP_EDITIONS"
@@ -162,7 +162,7 @@ def stamp_of(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The one row of audit.edition (None in a warehouse made before editions)."""
     if not con.sql("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'edition'").fetchall():
         return None
-    df = con.sql("SELECT * FROM audit.edition").pl()
+    df = warehouse.query(con, "SELECT * FROM audit.edition")   # without pyarrow: a brief reads it
     if df.height == 0:
         return None
     row = df.row(0, named=True)
@@ -213,6 +213,18 @@ def table_checksums(path: Path, exclude: dict[str, set[str]] | None = None) -> d
         con.close()
 
 
+def _copy_whole(src: Path, dst: Path) -> None:
+    """dst becomes a copy of src whole or not at all: a kill leaves at most a hidden `.part` file, and a
+    full disk one error naming both files (a failed write() names none) and no partial copy."""
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+    try:
+        shutil.copyfile(src, tmp)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(os_error_message(exc, f"{dst} (a copy of {src})")) from None
+    os.replace(tmp, dst)
+
+
 def _link_or_copy(src: Path, dst: Path) -> None:
     """dst names src's bytes: a hard link (instant; neither name is ever written again), else a copy."""
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
@@ -220,7 +232,7 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     try:
         os.link(src, tmp)
     except OSError:
-        shutil.copyfile(src, tmp)
+        _copy_whole(src, tmp)
     os.replace(tmp, dst)
 
 
@@ -279,10 +291,10 @@ def adopt_legacy(warehouse_path: str | Path | None = None) -> dict | None:
     home(warehouse_path).mkdir(parents=True, exist_ok=True)
     work = builds_dir(warehouse_path) / f"adopt-{ident}.duckdb"
     work.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(pub, work)
+    _copy_whole(pub, work)
     wal = pub.with_name(pub.name + ".wal")
     if wal.exists():
-        shutil.copyfile(wal, work.with_name(work.name + ".wal"))
+        _copy_whole(wal, work.with_name(work.name + ".wal"))
     _stamp(work, ident=ident, number=1, snapshots=snaps, code={}, flow_run_id=None, previous=None,
            since_previous=None)
     record = {"id": ident, "number": 1, "built_at": _utc_now().isoformat(), "published_at": None,
@@ -316,12 +328,14 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
     pub = published_path(warehouse_path)
     gone = [sid for sid in _snapshots_in(pub) if sid not in snaps] if pub.exists() else []
     if pub.exists():
-        shutil.copyfile(pub, path)
+        _copy_whole(pub, path)
     if gone:   # the tables exist in a published edition; the load stage creates the rest
         con = warehouse.connect(path)
         try:
             with warehouse.transaction(con):
-                for table in [*warehouse.SNAPSHOT_TABLES, "raw.snapshots"]:
+                from .ingest import snapshot_tables   # every table a layout fills (the layout registry)
+
+                for table in [*snapshot_tables(), "raw.schema_drift", "raw.snapshots"]:
                     con.executemany(f"DELETE FROM {table} WHERE snapshot_id = ?", [[sid] for sid in gone])
         finally:
             con.close()
@@ -336,9 +350,11 @@ def stage_copy(warehouse_path: str | Path | None = None) -> Path:
     path = builds_dir(warehouse_path) / "staged.duckdb"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        for part in path.parent.glob(f".{path.name}.*.part"):   # the copy of a pull that was killed
+            part.unlink(missing_ok=True)
         pub = published_path(warehouse_path)
         if pub.exists():
-            shutil.copyfile(pub, path)
+            _copy_whole(pub, path)   # a pull killed while copying must not leave a half file to load into
     return path
 
 
@@ -456,7 +472,7 @@ def prune(warehouse_path: str | Path | None = None, keep: int | None = None) -> 
 def clean_interrupted_builds(warehouse_path: str | Path | None = None) -> None:
     """Build copies of runs that were killed (their process is gone) are removed. Holds the write
     lock's caller: only one writer runs, so any `build-*` left is an interrupted one."""
-    for f in builds_dir(warehouse_path).glob("build-*.duckdb*"):
+    for f in [*builds_dir(warehouse_path).glob("build-*.duckdb*"), *builds_dir(warehouse_path).glob(".*.part")]:
         f.unlink(missing_ok=True)
 
 

@@ -258,6 +258,24 @@ def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
     return made
 
 
+def render_stages(jobs: list[tuple[int, str]], warehouse_path: Path | None = None,
+                  workers: int | None = None) -> list[brief.Brief]:
+    """The briefs of a run, one per (year, language), each made and recorded as render_stage makes
+    one, with WeasyPrint across the cores (brief.parallel)."""
+    from . import editions
+    from .brief.parallel import render_briefs
+
+    con = warehouse.connect(warehouse_path, read_only=True)
+    try:
+        made = render_briefs(con, jobs, workers)
+        stamp = editions.stamp_of(con)
+    finally:
+        con.close()
+    for (year, lang), b in zip(jobs, made):
+        editions.record_brief(b, year, lang, warehouse_path, stamp["edition_id"] if stamp else None)
+    return made
+
+
 def key_figures(years: list[int], warehouse_path: Path | None = None, types: list[str] | None = None) -> list[dict]:
     """Participation rows for `years` (every org type unless `types`), for summaries."""
     con = warehouse.connect(warehouse_path, read_only=True)

@@ -63,7 +63,9 @@ def make_plan(year: int | str | None = None, langs: list[str] | tuple[str, ...] 
     finally:
         con.close()
     briefs, blocked = [], {}
-    for y in years:
+    # the audit's gate (write-audit-publish): any error-level finding publishes nothing, so no brief
+    unpublished = [f.summary() for f in run.errors]
+    for y in years if not unpublished else []:
         if stops := run.blocks(y):
             blocked[y] = [f.summary(y) for f in stops]
             continue
@@ -72,7 +74,7 @@ def make_plan(year: int | str | None = None, langs: list[str] | tuple[str, ...] 
             briefs.append({"year": y, "lang": lang, "path": str(out), "action": "replace" if out.exists() else "new"})
     return {"warehouse": str(path), "warehouse_exists": existed, "snapshots": steps, "suites": suites,
             "validation": {"errors": len(run.errors), "warnings": len(run.warnings)},
-            "briefs": briefs, "blocked": blocked}
+            "briefs": briefs, "blocked": blocked, "nothing_published": unpublished}
 
 
 def plan_lines(p: dict) -> list[str]:
@@ -91,4 +93,6 @@ def plan_lines(p: dict) -> list[str]:
     lines += [f"  {b['action']:8} {b['path']}" for b in p["briefs"]] or ["  none"]
     for y, why in sorted(p["blocked"].items()):
         lines.append(f"  blocked  {y}: " + "; ".join(why))
+    if p.get("nothing_published"):
+        lines.append("  nothing published: validation would find error(s): " + "; ".join(p["nothing_published"]))
     return lines

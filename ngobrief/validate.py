@@ -369,13 +369,14 @@ def latest_findings(con, year: int | None = None) -> list[dict]:
     Each is a dict of suite, expectation, severity, description, observed_value and unexpected_rows
     (JSON text, as stored), plus `explanations`: one plain sentence per failing row. With `year`, only
     findings about that year (or about no year in particular) are kept, with only that year's rows."""
-    found = con.sql("""
+    result = con.sql("""
         SELECT suite, expectation, severity, description, observed_value, unexpected_rows
         FROM audit.validation_results
         WHERE run_id = (SELECT run_id FROM audit.validation_results ORDER BY run_at DESC LIMIT 1)
           AND NOT success
         ORDER BY severity, suite, expectation, description
-    """).pl().to_dicts()
+    """)
+    found = [dict(zip(result.columns, row)) for row in result.fetchall()]  # no pyarrow on a brief's path
     kept = []
     for f in found:
         rows = json.loads(f["unexpected_rows"] or "[]")

@@ -106,7 +106,7 @@ def test_the_edition_id_is_in_the_file_and_the_manifest_with_every_tables_checks
     published = editions.entry(manifest, editions.published_id(wh))
     assert published["id"] == scenario["third"].edition and manifest["published"] == published["id"]
     assert checksums(wh, exclude={}) == published["tables"]
-    assert set(published["snapshots"]) == {"observations", "ricf_2013"}
+    assert set(published["snapshots"]) == {"observations", "ricf_2013", "observations_verified"}  # survey_priorities withdrawn
     assert published["validation"]["errors"] == 0 and published["validation"]["warnings"] >= 1
     assert set(published["code_sha256"]) == {"sql", "expectations", "templates"}
 

@@ -12,12 +12,13 @@ try:
     runpy.run_module('ngobrief.cli', run_name='__main__')
 except SystemExit as e:
     assert not e.code, e.code
-print(sorted({m.split('.')[0] for m in sys.modules} & {'great_expectations', 'prefect'}))
+print(sorted({m.split('.')[0] for m in sys.modules} & WATCH))
 """
 
 
-def _loaded(*args, tmp_path):
-    res = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+def _loaded(*args, tmp_path, watch=("great_expectations", "prefect")):
+    probe = PROBE.replace("WATCH", repr(set(watch)))
+    res = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
                          env={**os.environ, "NGOBRIEF_OUTPUTS": str(tmp_path)})
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout.strip().splitlines()[-1]
@@ -29,3 +30,9 @@ def test_pull_and_brief_load_neither_gx_nor_prefect(built_warehouse, tmp_path):
     assert _loaded("brief", "--year", "2012", "--lang", "zh", "--warehouse", str(built_warehouse),
                    "--out", str(tmp_path / "b.pdf"), tmp_path=tmp_path) == "[]"
     assert _loaded("metrics", "--warehouse", str(built_warehouse), tmp_path=tmp_path) == "[]"
+
+
+def test_brief_loads_neither_pyarrow_nor_numpy(built_warehouse, tmp_path):
+    # DuckDB's results reach Polars through the Arrow C stream interface, not pyarrow (~0.3 s)
+    assert _loaded("brief", "--year", "2013", "--lang", "en", "--warehouse", str(built_warehouse),
+                   "--out", str(tmp_path / "b.pdf"), tmp_path=tmp_path, watch=("pyarrow", "numpy")) == "[]"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from test_orchestration_server import ROOT, Prefect, _free_port, _group_alive
 
-FAILED_ERROR = "NgobriefError: no participation figures for 1999: years with figures are 2012, 2013, 2016"
+FAILED_ERROR = "NgobriefError: no participation figures for 1999: years with figures are 2012, 2013, 2016, 2021"
 
 
 class _Receiver(BaseHTTPRequestHandler):
@@ -117,11 +117,11 @@ def test_the_annual_refresh_deployment_runs_and_leaves_its_artifact(served, rece
     run_id = _run(served, "annual-refresh/annual-refresh", {})
     run = served.wait_for_run(run_id)
     assert run["state_type"] == "COMPLETED", f"{run['state']}\n" + served.log("worker")
-    assert run["name"] == "annual-refresh-2016"
+    assert run["name"] == "annual-refresh-2021"
     artifacts = served.http.post("/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
-    assert [a["key"] for a in artifacts] == ["annual-refresh-2016"]
-    assert "ngobrief-2016-en.pdf" in artifacts[0]["data"] and "ngobrief-2016-zh.pdf" in artifacts[0]["data"]
-    assert (served.outputs / "briefs" / "ngobrief-2016-zh.pdf").exists()
+    assert [a["key"] for a in artifacts] == ["annual-refresh-2021"]
+    assert "ngobrief-2021-en.pdf" in artifacts[0]["data"] and "ngobrief-2021-zh.pdf" in artifacts[0]["data"]
+    assert (served.outputs / "briefs" / "ngobrief-2021-zh.pdf").exists()
     assert not [x for x in receiver.posts if run_id in x["body"]], "a completed run must not notify"
 
 

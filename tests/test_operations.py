@@ -93,13 +93,15 @@ def test_plan_on_a_new_warehouse_says_what_would_be_parsed_and_creates_nothing(t
     assert _planned_briefs(out) == {str(out_dir / "briefs" / "ngobrief-2012-en.pdf")}
 
 
-def test_plan_lists_exactly_the_briefs_the_run_then_writes_and_the_year_validation_blocks(
+def test_plan_lists_exactly_the_briefs_the_run_then_writes_and_that_an_error_publishes_nothing(
         outputs, blocking_suite, monkeypatch, capsys, caplog):
     code, plan_out, err = _cli(monkeypatch, capsys, "run", "--plan")
     assert code == 0, err
-    assert "blocked  2013: " in plan_out and "test: 2013 is blocked" in plan_out
+    # write-audit-publish: an error-level finding (about 2013) publishes no edition, so no brief of any year
+    blocked = next(l for l in plan_out.splitlines() if l.strip().startswith("nothing published"))
+    assert "test: 2013 is blocked" in blocked and "year=2013" in blocked
     planned = _planned_briefs(plan_out)
-    assert planned == {str(outputs / "briefs" / f"ngobrief-{y}-{lang}.pdf") for y in (2012, 2016) for lang in ("en", "zh")}
+    assert planned == set()
 
     from prefect.testing.utilities import prefect_test_harness
 
@@ -111,7 +113,7 @@ def test_plan_lists_exactly_the_briefs_the_run_then_writes_and_the_year_validati
     assert code == 1, err          # a blocked year: exit 1, as `ngobrief run` documents
     written = {line.split("brief: ", 1)[1] for line in run_out.splitlines() if line.startswith("brief: ")}
     assert written == planned == {str(p) for p in (outputs / "briefs").glob("*.pdf")}
-    assert "no brief for 2013" in err
+    assert "nothing published" in err and "test: 2013 is blocked" in err
 
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

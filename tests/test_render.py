@@ -244,3 +244,11 @@ def test_the_sources_age_is_not_a_finding_about_the_briefs_figures(con):
         ctx = render.brief_context(con, year, "en")
         assert not any("newest source document" in f["description"] for f in ctx["quality"]["findings"])
         assert "Vintage" in ctx["cover"]["vintage"]
+
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_row_of_a_finding_in_the_brief_says_something(con, lang):
+    ctx = render.brief_context(con, 2013, lang)
+    rows = [r for f in ctx["quality"]["findings"] for r in f["rows"]]
+    assert rows and all(r["text"].strip() for r in rows)

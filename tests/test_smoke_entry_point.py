@@ -50,6 +50,10 @@ def smoke(tmp_path_factory):
     ngobrief.root, ngobrief.warehouse = root, root / "outputs" / "warehouse.duckdb"
     res = ngobrief("pull")
     assert res.returncode == 0, res.stderr
+    # a pull only stages a build copy; the commands that read (validate, metrics, brief, warehouse)
+    # read the published edition, which a run publishes
+    res = ngobrief("run", "--year", "2013", "--lang", "en", timeout=600)
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
     return ngobrief
 
 

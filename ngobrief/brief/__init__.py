@@ -9,14 +9,16 @@ dates come from the data load, not the clock."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import config
+from ..warehouse import memoized_reads
 from . import (context, cover, foundations, key_figures, landscape, messages, participation, quality, register,
                since_last_edition, sources, trends)
 from .edition import Edition, open_edition
@@ -31,7 +33,8 @@ SECTIONS = (cover, since_last_edition, messages, key_figures, participation, tre
             context, quality, sources)
 
 __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition", "Formatter", "LocalOnlyFetcher",
-           "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "guard_out",
+           "Prepared", "RenderError", "brief_context", "brief_path", "content", "data_loaded_at", "finish_brief",
+           "guard_out", "prepare_brief",
            "protected_folders", "register_foundations", "registered_trends", "render_brief", "render_html",
            "say", "source_disagreements", "write_pdf", "_description"]
 
@@ -39,17 +42,22 @@ __all__ = ["LANGS", "CHART_SCHEME", "SECTIONS", "Brief", "Citations", "Edition",
 def brief_context(con, year: int, lang: str, types: list[str] | None = None,
                   compare_to: int | None = None) -> dict:
     """Everything the page shows, formatted for the reader, section by section."""
-    ed = open_edition(con, year, lang, types, compare_to)
-    ctx = {"lang": lang, "year": year, "text": ed.text, "title": say(ed.text["pdf_title"], year=year)}
-    for section in SECTIONS:
-        ctx.update(section.build(ed))
+    with memoized_reads(con):   # sections ask the marts the same questions; each is run once
+        ed = open_edition(con, year, lang, types, compare_to)
+        ctx = {"lang": lang, "year": year, "text": ed.text, "title": say(ed.text["pdf_title"], year=year)}
+        for section in SECTIONS:
+            ctx.update(section.build(ed))
     return {**ctx, "types": ed.types, "compare_to": compare_to, "created": ed.loaded_at.isoformat() + "Z",
             "font_family": ed.text["font_family"]}
 
 
-def _env() -> Environment:
+@functools.lru_cache(maxsize=1)
+def _env() -> Environment:   # one per process: it keeps the compiled page template (recompiled if changed)
+    # Jinja2's bytecode cache (the user's temporary folder, keyed by the template's source) spares each
+    # new process compiling the page template again (~0.1 s of a brief)
     return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       bytecode_cache=FileSystemBytecodeCache())
 
 
 def render_html(ctx: dict) -> str:
@@ -80,16 +88,34 @@ def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
     return h.hexdigest()
 
 
-def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
-                 types: list[str] | None = None, compare_to: int | None = None) -> Brief:
-    """Write one brief (to `out`, else where brief_path names it). It only reads the warehouse: the
-    record of briefs written is kept beside the editions (editions.record_brief)."""
+@dataclass
+class Prepared:
+    """A brief made up to its page: what WeasyPrint is given, and where its PDF goes."""
+    out: Path
+    html: str
+    charts: dict[str, str]
+    inputs_sha256: str
+
+
+def prepare_brief(con, year: int, lang: str, out: Path | None = None,
+                  types: list[str] | None = None, compare_to: int | None = None) -> Prepared:
+    """Read the figures and make the brief's page (HTML and charts): everything but the PDF."""
     out = Path(out) if out else brief_path(year, lang, types)
     guard_out(out)
     ctx = brief_context(con, year, lang, types, compare_to)
     chart_files = {f"{c['name']}.svg": c["svg"] for c in ctx["trends"]["charts"] + ctx["landscape"]["charts"]}
     html = render_html({**ctx, "chart_scheme": CHART_SCHEME})
-    inputs = inputs_sha256(ctx, html, chart_files)
-    pages = write_pdf(html, out, charts=chart_files)
-    pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
-    return Brief(out, inputs, pdf_sha, pages)
+    return Prepared(out, html, chart_files, inputs_sha256(ctx, html, chart_files))
+
+
+def finish_brief(prepared: Prepared, pages: int) -> Brief:
+    """The brief whose PDF was written for `prepared` (`pages` long), with the PDF's hash."""
+    return Brief(prepared.out, prepared.inputs_sha256, hashlib.sha256(prepared.out.read_bytes()).hexdigest(), pages)
+
+
+def render_brief(con, year: int, lang: str = "en", out: Path | None = None,
+                 types: list[str] | None = None, compare_to: int | None = None) -> Brief:
+    """Write one brief (to `out`, else where brief_path names it). It only reads the warehouse: the
+    record of briefs written is kept beside the editions (editions.record_brief)."""
+    prepared = prepare_brief(con, year, lang, out, types, compare_to)
+    return finish_brief(prepared, write_pdf(prepared.html, prepared.out, charts=prepared.charts))

@@ -4,6 +4,7 @@ numbers, percentages and dates in the reader's locale (babel)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 
 import yaml
@@ -24,7 +25,8 @@ def content(lang: str) -> dict:
     path = config.TEMPLATES_DIR / "content" / f"{lang}.yaml"
     if lang not in LANGS or not path.is_file():
         raise RenderError(f"no brief content for language {lang!r}; choose one of {', '.join(LANGS)}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's loader (when PyYAML has it) reads the content files ~10x faster than the pure-Python one
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 class Formatter:
@@ -90,9 +92,15 @@ class Formatter:
         return format_date(value, format=length, locale=self.locale)
 
 
+@functools.lru_cache(maxsize=1024)
+def _pattern(pattern: str):
+    # a brief fills a few hundred patterns, many of them the same: compile each once per process
+    return Environment(autoescape=False, undefined=StrictUndefined).from_string(pattern)
+
+
 def say(pattern: str, **values) -> str:
     """Fill a content file's sentence pattern with already formatted values (escaped later, in the page)."""
-    return Environment(autoescape=False, undefined=StrictUndefined).from_string(pattern).render(**values)
+    return _pattern(pattern).render(**values)
 
 
 class Citations:

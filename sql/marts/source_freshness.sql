@@ -20,3 +20,6 @@ SELECT
 FROM dated
 WHERE published_on IS NOT NULL
 GROUP BY publisher;
+
+COMMENT ON VIEW marts.source_freshness IS 'Each publisher''s newest source document (a bare year counts as its last day) and its age in days today; the freshness suite warns past 18 months.';
+COMMENT ON COLUMN marts.source_freshness.age_days IS 'Days from the newest document''s publication date to today (the day validation ran).';

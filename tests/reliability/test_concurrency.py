@@ -24,16 +24,17 @@ from ._procs import ROOT, checksums, cli_cmd, cli_env, file_sha256, one_line_err
 _PAUSED_RUN = r"""
 import os, sys, time
 from pathlib import Path
-from ngobrief import cli, validate
+from ngobrief import cli, pipeline
 
 gate, ready = Path(sys.argv[1]), Path(sys.argv[2])
-real = validate.store
-def store(con, run, **kw):
+# the stage itself, not validate.store: a validation whose inputs are unchanged is reused, not stored
+real = pipeline.validate_stage
+def validate_stage(*a, **kw):
     ready.write_text(str(os.getpid()))
     while not gate.exists():
         time.sleep(0.05)
-    return real(con, run, **kw)
-validate.store = store
+    return real(*a, **kw)
+pipeline.validate_stage = validate_stage
 sys.argv = ["ngobrief", *sys.argv[3:]]
 cli.main()
 """
@@ -123,8 +124,8 @@ def test_a_pull_during_a_run_exits_3_naming_the_run(two_runs):
 
 
 def test_after_both_runs_the_warehouse_and_the_brief_are_consistent(two_runs, built_warehouse):
-    """The data equals the bundled load; A stored one whole validation run with the same findings as
-    the built warehouse's; C found nothing changed (no new edition, no validation), and both wrote
+    """The data equals the bundled load; A's edition is audited by one whole validation run (the built
+    warehouse's, reused: the same inputs); C found nothing changed (no new edition, no validation), and both wrote
     the same brief, which is the PDF on disk."""
     after, built = checksums(two_runs["wh"]), checksums(built_warehouse)
     assert {k: v for k, v in after.items() if not k.startswith("audit.")} == \
@@ -140,8 +141,11 @@ def test_after_both_runs_the_warehouse_and_the_brief_are_consistent(two_runs, bu
         suites = built_runs.execute("SELECT count(DISTINCT suite) FROM audit.validation_runs").fetchall()[0][0]
     finally:
         built_runs.close()
-    assert len(runs) == 2                              # the built warehouse's own, then A's
-    assert {r[1] for r in runs} == {suites} and len({r[2] for r in runs}) == 1
+    # the built warehouse's own, whole; A's inputs are the same, so A's audit reused it (validation
+    # reuse by fingerprint) and the edition A published records that run
+    assert len(runs) == 1 and runs[0][1] == suites
+    published = editions.entry(editions.read_manifest(two_runs["wh"]), editions.published_id(two_runs["wh"]))
+    assert published["validation"]["run_id"] == runs[0][0]
     assert "inputs unchanged, no new edition" in two_runs["c"][1]
     pdf = two_runs["outputs"] / "briefs" / "ngobrief-2013-en.pdf"
     briefs = [(b["year"], b["lang"], b["path"], b["pdf_sha256"]) for b in editions.briefs_written(two_runs["wh"])]

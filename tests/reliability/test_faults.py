@@ -3,7 +3,9 @@ folder, a disk that fills in the middle of a load, and the network down during a
 
 The warehouse is judged by a checksum of every table (tests/reliability/_procs.py): after any fault it
 must equal one of the states a load passes through when nothing goes wrong — the state before, or the
-state after each snapshot's transaction — never something in between."""
+state after each snapshot's transaction — never something in between. A standalone `pull` loads into
+the staged build copy (editions/builds/staged.duckdb, made from the published file), never into the
+published file: the loads are judged there, and the published file must not change at all."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import local_server
 import pytest
 import tomlkit
 
-from ngobrief import config, lock, pull
+from ngobrief import config, editions, lock, pull
 
 from ._procs import ROOT, checksums, cli_cmd, cli_env, file_sha256, one_line_error
 
@@ -82,6 +84,27 @@ def _state_name(states, path: Path) -> str:
     return states["known"][got]
 
 
+def _staged(path: Path) -> Path:
+    """The build copy a pull of the warehouse `path` loads into."""
+    return editions.builds_dir(path) / "staged.duckdb"
+
+
+def _pulled_state(states, path: Path, *, staged_made: bool = True) -> str:
+    """The state a pull into the warehouse `path` has left: that of its staged copy, or, when the pull
+    ended before making one (allowed only when not `staged_made`), the published file's, where the
+    next pull starts from."""
+    if not staged_made and not _staged(path).exists():
+        return _state_name(states, path)
+    assert _staged(path).exists(), "the pull left no staged build copy"
+    return _state_name(states, _staged(path))
+
+
+def _w0_copy(states, path: Path) -> str:
+    """The warehouse `path` holding W0; returns the file's sha256 (a pull must leave it byte-identical)."""
+    shutil.copy(states["w0"], path)
+    return file_sha256(path)
+
+
 def _pull_in_process(run_cli, path: Path, monkeypatch) -> tuple[int, str]:
     """`ngobrief pull` in this process, waiting for the lock as a user's would: (exit code, output)."""
     monkeypatch.delenv(lock.WAIT_ENV, raising=False)
@@ -137,14 +160,15 @@ HOOKED = [("replacing-sources", 1, "before"), ("mid-transaction", 1, "before"),
 def test_sigkill_at_a_chosen_point_leaves_the_last_committed_state(states, tmp_path, point, nth, expected,
                                                                    monkeypatch, run_cli):
     path = tmp_path / "warehouse.duckdb"
-    shutil.copy(states["w0"], path)
+    published = _w0_copy(states, path)
     res = subprocess.run([sys.executable, "-c", _KILL_AT, point, str(nth), str(path)], capture_output=True,
                          text=True, cwd=ROOT, env=cli_env(tmp_path / "outputs"), timeout=120)
     assert res.returncode == -signal.SIGKILL, res.stderr[-2000:]
-    assert _state_name(states, path) == expected
+    assert _pulled_state(states, path) == expected
     code, out = _pull_in_process(run_cli, path, monkeypatch)     # the next pull finishes the job
     assert code == 0, out
-    assert checksums(path) == states["final"]
+    assert checksums(_staged(path)) == states["final"]
+    assert file_sha256(path) == published
 
 
 def _load_window(states, tmp_path) -> float:
@@ -156,7 +180,7 @@ def _load_window(states, tmp_path) -> float:
     started = _wait_for_lock(path, proc)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-2000:]
-    assert checksums(path) == states["final"]
+    assert checksums(_staged(path)) == states["final"]
     return time.monotonic() - started
 
 
@@ -173,8 +197,9 @@ def test_sigkill_at_random_points_of_a_load_leaves_a_committed_state(states, tmp
     rnd = random.Random(20261129)                  # seeded: the same delays on every run
     landed = []
     for i, delay in enumerate(sorted(rnd.uniform(0, window) for _ in range(6))):
-        path = tmp_path / f"kill-{i}.duckdb"
-        shutil.copy(states["w0"], path)
+        path = tmp_path / f"kill-{i}" / "warehouse.duckdb"     # a folder each: a staged copy each
+        path.parent.mkdir()
+        published = _w0_copy(states, path)
         proc = subprocess.Popen(cli_cmd("pull", "--warehouse", path), cwd=ROOT, env=cli_env(tmp_path / "outputs"),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         _wait_for_lock(path, proc)
@@ -184,16 +209,18 @@ def test_sigkill_at_random_points_of_a_load_leaves_a_committed_state(states, tmp
         except ProcessLookupError:              # it had finished: a completed state is allowed too
             pass
         proc.wait(timeout=60)
-        landed.append((round(delay, 3), proc.returncode, _state_name(states, path)))
+        # killed before its staged copy was made (or while copying): the next pull starts from the published file
+        landed.append((round(delay, 3), proc.returncode, _pulled_state(states, path, staged_made=False)))
         code, out = _pull_in_process(run_cli, path, monkeypatch)
         assert code == 0, out
-        assert checksums(path) == states["final"]
+        assert checksums(_staged(path)) == states["final"]
+        assert file_sha256(path) == published
     print(f"load window {window:.3f} s; (delay, exit code, state): {landed}")
 
 
 def test_the_lock_of_a_killed_pull_does_not_block_the_next_one(states, tmp_path):
     path = tmp_path / "warehouse.duckdb"
-    shutil.copy(states["w0"], path)
+    published = _w0_copy(states, path)
     killed = subprocess.Popen([sys.executable, "-c", _KILL_AT, "after-commit", "1", str(path)], cwd=ROOT,
                               env=cli_env(tmp_path / "outputs"), stderr=subprocess.DEVNULL)
     assert killed.wait(timeout=120) == -signal.SIGKILL
@@ -202,10 +229,11 @@ def test_the_lock_of_a_killed_pull_does_not_block_the_next_one(states, tmp_path)
     res = subprocess.run(cli_cmd("pull", "--warehouse", path), capture_output=True, text=True, cwd=ROOT,
                          env=cli_env(tmp_path / "outputs", NGOBRIEF_LOCK_WAIT=0), timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
-    status = {ln.split()[0]: ln.split()[1] for ln in res.stdout.splitlines() if not ln.startswith(" ")}
+    status = {ln.split()[0]: ln.split()[1] for ln in res.stdout.splitlines() if not ln.startswith((" ", "staged in"))}
     assert status == {"observations": "unchanged", "survey_priorities": "unchanged", "ricf_2013": "loaded",
                       "observations_verified": "unchanged"}
-    assert checksums(path) == states["final"]
+    assert checksums(_staged(path)) == states["final"]
+    assert file_sha256(path) == published
 
 
 # --------------------------------------------------------------------------------------------------
@@ -294,22 +322,24 @@ def test_a_brief_that_does_not_fit_leaves_the_previous_pdf_whole(outputs, tmp_pa
 
 @needs_namespaces
 def test_a_disk_that_fills_during_a_load_keeps_a_committed_state(states, tmp_path, monkeypatch, run_cli):
-    """Room for the check before the load but not for the whole load: the commit that does not fit
-    fails, the error is one line naming the file, and the warehouse holds a committed state."""
+    """Room for the check and the staged copy before the load but not for the whole load: the commit
+    that does not fit fails, the error is one line naming the staged copy, which holds a committed
+    state, and the published file is unchanged."""
     mnt, saved = tmp_path / "full", tmp_path / "saved"
     mnt.mkdir()
     saved.mkdir()
-    size_kib = states["w0"].stat().st_size // 1024 + 320
+    size_kib = 2 * (states["w0"].stat().st_size // 1024) + 320      # the published file and its staged copy
     setup = f'mount -t tmpfs -o size={size_kib}k tmpfs "{mnt}"; cp "{states["w0"]}" "{mnt}/warehouse.duckdb"'
-    res = _in_namespace(setup, ["pull"], cli_env(mnt), teardown=f'cp "{mnt}"/warehouse.duckdb* "{saved}/"')
+    res = _in_namespace(setup, ["pull"], cli_env(mnt), teardown=f'cp -a "{mnt}/." "{saved}/"')
     assert res.returncode == 2, res.stdout + res.stderr
     line = one_line_error(res.stderr)
-    assert f"{mnt}/warehouse.duckdb" in line and "No space left on device" in line
+    assert f"{_staged(mnt / 'warehouse.duckdb')}" in line and "No space left on device" in line
     path = saved / "warehouse.duckdb"
-    assert _state_name(states, path) in ("before", "after observations")
+    assert file_sha256(path) == file_sha256(states["w0"])
+    assert _pulled_state(states, path) in ("before", "after observations")
     code, out = _pull_in_process(run_cli, path, monkeypatch)      # with room again, the pull completes
     assert code == 0, out
-    assert checksums(path) == states["final"]
+    assert checksums(_staged(path)) == states["final"]
 
 
 @needs_namespaces
@@ -371,7 +401,8 @@ def test_network_down_a_new_warehouse_still_gets_the_snapshot_held(pulled_from_t
     assert out.split()[:2] == ["web-table", "offline"] and "4 rows loaded" in out and "serving the snapshot held" in out
     import duckdb
 
-    con = duckdb.connect(str(wh), read_only=True)
+    assert not wh.exists()           # loaded into the staged build copy; the next run publishes it
+    con = duckdb.connect(str(_staged(wh)), read_only=True)
     try:
         assert con.execute("SELECT sha256, origin FROM raw.snapshots WHERE snapshot_id = 'web-table'").fetchall() == [
             (pulled_from_the_web["entry"]["sha256"], pulled_from_the_web["url"])]
