@@ -32,7 +32,9 @@ def build(ed: Edition) -> dict:
               "engaged": fmt.count(head["engaged_international"]),
               "registered": fmt.count(head["registered"], head["registered_half_unit"]),
               "date": fmt.date(head["as_of"]), "headline_type": label[HEADLINE_TYPE]}
-    first = say(text["headline" if head["org_type"] == HEADLINE_TYPE else "headline_other"], **values)
+    # a brief of chosen types that leaves out all social organizations does not speak of that measure
+    plain = head["org_type"] == HEADLINE_TYPE or HEADLINE_TYPE not in ed.types
+    first = say(text["headline" if plain else "headline_other"], **values)
     if head["engaged_international"] < FEW_ORGANIZATIONS:
         first += say(text["few"], engaged=values["engaged"], few=fmt.number(FEW_ORGANIZATIONS))
     messages = [first, _since(ed, head), _register(ed), _since_last_edition(ed)]
