@@ -16,6 +16,7 @@ import io
 import json
 import os
 import shutil
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -184,8 +185,15 @@ def rendered(tmp_path_factory):
 
 
 def _pdf_text(path: Path) -> str:
+    """The PDF's text without the running header and footer of each page and without bare list
+    markers (their lines land inside a sentence that a page break splits), squeezed of white space."""
     run = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
-    return "".join(run.stdout.split())
+    pages = [p.splitlines() for p in run.stdout.split("\f")]
+    running = {ln for p in pages for ln in (p[:2] + p[-2:])
+               if sum(ln in q for q in pages) > 1 or re.search(r"\d+ / \d+$", ln)}
+    # list markers (· ◦ •) that -raw emits on lines of their own, apart from their items
+    kept = " ".join(ln for p in pages for ln in p if ln not in running and ln.strip() not in {"·", "◦", "•"})
+    return "".join(kept.split())
 
 
 def _squeeze(s: str) -> str:
@@ -219,7 +227,8 @@ def test_hostile_text_creates_no_element(rendered, lang):
 def test_weasyprint_fetches_only_the_stylesheet_and_the_renders_charts(rendered, lang):
     css = (config.TEMPLATES_DIR / "brief.css").resolve().as_uri()
     assert sorted(set(rendered["fetched"][lang])) == sorted(
-        {css, f"{render.CHART_SCHEME}registered-main.svg", f"{render.CHART_SCHEME}registered-foundations.svg"})
+        {css, f"{render.CHART_SCHEME}participation-ratio.svg", f"{render.CHART_SCHEME}registered-main.svg",
+         f"{render.CHART_SCHEME}registered-foundations.svg"})
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
