@@ -89,8 +89,9 @@ def audit_published(warehouse_path: Path | None = None, *, reuse: bool = True,
         run = validation_inputs.reusable_run(con, today=today)[0] if reuse else None
         if run is None:
             run = validate.run_suites(con, today=today)
-            run.inputs_note = ("validation: the suites ran on this edition read-only"
-                               + ("" if reuse else " (--again)") + "; their findings are reported, not stored")
+            run.inputs_note = (("validation: running the suites again as asked" if not reuse else
+                                "validation: the suites ran on this edition")
+                               + " (read-only: the findings are reported, not stored in the edition)")
         stamp = editions.stamp_of(con)
     finally:
         con.close()

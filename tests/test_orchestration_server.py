@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import shutil
 import subprocess
 import sys
 import time
@@ -186,7 +187,10 @@ def test_a_paused_schedule_stays_paused_when_deployed_again(prefect):
         prefect.http.patch(f"/deployments/{annual['id']}/schedules/{schedule_id}", json={"active": True})
 
 
-def test_worker_runs_a_brief_ordered_on_demand(prefect):
+def test_worker_runs_a_brief_ordered_on_demand(prefect, built_warehouse):
+    # a brief on demand reads the published edition only (write-audit-publish): publish one first
+    prefect.outputs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built_warehouse, prefect.outputs / "warehouse.duckdb")
     deployment = prefect.deployment("brief-on-demand/brief-on-demand")
     res = prefect.http.post(f"/deployments/{deployment['id']}/create_flow_run", json={
         "parameters": {"year": 2012, "lang": "zh", "types": ["foundation"]},

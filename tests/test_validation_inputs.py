@@ -123,8 +123,9 @@ def test_validate_command_says_it_reused_the_run_and_runs_again_when_asked(valid
     runs = _latest_run_ids(validated)
     res = CliRunner().invoke(app, ["validate", "--again", "--warehouse", str(validated)])
     assert res.exit_code == 0, res.output
-    assert "running the suites again as asked (nothing changed since the last run)" in res.output
-    assert len(_latest_run_ids(validated)) == len(runs) + 1
+    assert "running the suites again as asked" in res.output
+    # ngobrief validate audits an edition read-only (write-audit-publish): nothing is stored in it
+    assert len(_latest_run_ids(validated)) == len(runs)
 
 
 def test_a_warehouse_validated_before_inputs_were_recorded_validates_once_more(validated):
