@@ -219,7 +219,8 @@ def test_worker_runs_a_brief_ordered_on_demand(prefect, built_warehouse):
     markdown = artifacts[0]["data"]
     assert f"`{pdf}`" in markdown and "| foundation |" in markdown
     report = next(line for line in markdown.splitlines() if line.startswith("Validation report: `"))
-    assert Path(report.split("`")[1]).parent == prefect.outputs / "validation"
+    # the report of the validation stored in the edition the brief read (a brief validates nothing)
+    assert Path(report.split("`")[1]).is_file() and Path(report.split("`")[1]).parent.name == "validation"
     assert not (ROOT / "outputs" / "briefs" / pdf.name).exists()
 
 
