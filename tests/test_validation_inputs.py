@@ -60,13 +60,21 @@ def test_unchanged_inputs_reuse_the_stored_run_and_say_so(validated, monkeypatch
     assert pipeline.validation_is_current(validated, today=TODAY)
 
 
-def test_a_changed_table_row_runs_validation_again_and_names_the_table(validated):
-    con = warehouse.connect(validated)
-    con.execute("UPDATE staging.observations SET value = value + 1 WHERE source_row = (SELECT min(source_row) FROM staging.observations)")
+def _changed_then_validated(path, sql: str):
+    """Change the warehouse with `sql`; then validation is not current, and validating runs the suites."""
+    con = warehouse.connect(path)
+    con.execute(sql)
     con.close()
-    assert not pipeline.validation_is_current(validated, today=TODAY)
-    run = pipeline.validate_stage(validated, today=TODAY)
-    assert not run.reused and "table:staging.observations" in run.inputs_note
+    assert not pipeline.validation_is_current(path, today=TODAY)
+    run = pipeline.validate_stage(path, today=TODAY)
+    assert not run.reused
+    return run
+
+
+def test_a_changed_table_row_runs_validation_again_and_names_the_table(validated):
+    run = _changed_then_validated(validated, "UPDATE staging.observations SET value = value + 1 "
+                                  "WHERE source_row = (SELECT min(source_row) FROM staging.observations)")
+    assert "table:staging.observations" in run.inputs_note
     assert run.run_id in _latest_run_ids(validated)
     assert pipeline.validate_stage(validated, today=TODAY).run_id == run.run_id  # and then it is reused
 
@@ -129,9 +137,5 @@ def test_validate_command_says_it_reused_the_run_and_runs_again_when_asked(valid
 
 
 def test_a_warehouse_validated_before_inputs_were_recorded_validates_once_more(validated):
-    con = warehouse.connect(validated)
-    con.execute("DROP TABLE audit.validation_inputs")
-    con.close()
-    assert not pipeline.validation_is_current(validated, today=TODAY)
-    run = pipeline.validate_stage(validated, today=TODAY)
-    assert not run.reused and "no earlier run with recorded inputs" in run.inputs_note
+    run = _changed_then_validated(validated, "DROP TABLE audit.validation_inputs")
+    assert "no earlier run with recorded inputs" in run.inputs_note
