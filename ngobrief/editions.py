@@ -192,25 +192,39 @@ def table_checksums(path: Path, exclude: dict[str, set[str]] | None = None) -> d
     DuckDB's hash of each row (equal content, equal checksum whatever the row order; computed in one
     scan, so a million-row register costs a fraction of a second). Leaves out the `exclude` columns.
     Opens the file read-only."""
-    exclude = exclude or {}
     con = duckdb.connect(str(path), read_only=True)
     try:
-        out = {}
-        for schema, name in con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT internal "
-                                        "ORDER BY 1, 2").fetchall():
-            key = f"{schema}.{name}"
-            cols = [(c, t) for c, t in con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
-                "ORDER BY column_index", [schema, name]).fetchall() if c not in exclude.get(key, set())]
-            select = ", ".join(f'"{c}"' for c, _ in cols)
-            rows, total = con.execute(f'SELECT count(*), coalesce(sum(hash({select})::HUGEINT), 0)::VARCHAR '
-                                      f'FROM "{schema}"."{name}"').fetchall()[0]
-            h = hashlib.sha256("".join(f"{c} {t}\n" for c, t in cols).encode())   # a changed column or type counts
-            h.update(f"{rows} {total}".encode())
-            out[key] = h.hexdigest()
-        return out
+        return checksums_on(con, exclude)
     finally:
         con.close()
+
+
+def checksums_on(con: duckdb.DuckDBPyConnection, exclude: dict[str, set[str]] | None = None) -> dict[str, str]:
+    """table_checksums on an open connection (publish computes them on the build it has just stamped)."""
+    exclude = exclude or {}
+    cols: dict[str, list[tuple[str, str]]] = {}
+    for schema, name, c, t in con.execute(
+            "SELECT c.schema_name, c.table_name, c.column_name, c.data_type FROM duckdb_columns() c "
+            "JOIN duckdb_tables() t USING (database_oid, schema_oid, table_oid) WHERE NOT t.internal "
+            "AND c.database_name = current_database() ORDER BY 1, 2, c.column_index").fetchall():
+        key = f'"{schema}"."{name}"'
+        cols.setdefault(key, [])
+        if c not in exclude.get(f"{schema}.{name}", set()):
+            cols[key].append((c, t))
+    if not cols:
+        return {}
+    # one query over every table, so DuckDB scans them side by side on all cores
+    sums = " UNION ALL ".join(
+        f"SELECT {i} AS i, count(*) AS n, coalesce(sum(hash({', '.join(chr(34) + c + chr(34) for c, _ in cs)})"
+        f"::HUGEINT), 0)::VARCHAR AS total FROM {key}" for i, (key, cs) in enumerate(cols.items()))
+    found = {i: (n, total) for i, n, total in con.execute(sums).fetchall()}
+    out = {}
+    for i, (key, cs) in enumerate(cols.items()):
+        rows, total = found[i]
+        h = hashlib.sha256("".join(f"{c} {t}\n" for c, t in cs).encode())   # a changed column or type counts
+        h.update(f"{rows} {total}".encode())
+        out[key.replace('"', "")] = h.hexdigest()
+    return out
 
 
 def _copy_whole(src: Path, dst: Path) -> None:
@@ -236,22 +250,26 @@ def _link_or_copy(src: Path, dst: Path) -> None:
     os.replace(tmp, dst)
 
 
-def _stamp(path: Path, *, ident: str, number: int, snapshots: dict, code: dict[str, str], flow_run_id: str | None,
-           previous: str | None, since_previous: dict | None) -> None:
+def _stamp(path: Path, **stamp) -> None:
     con = warehouse.connect(path)
     try:
-        # only this table's file: the build already holds every other object (the load stage made them)
-        con.execute((config.SQL_DIR / "audit" / "edition.sql").read_text(encoding="utf-8"))
-        with warehouse.transaction(con):
-            con.execute("DELETE FROM audit.edition")
-            con.execute("INSERT INTO audit.edition VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [ident, number, _utc_now(), flow_run_id, json.dumps(snapshots, sort_keys=True),
-                         json.dumps(code, sort_keys=True), previous,
-                         json.dumps(since_previous, ensure_ascii=False, sort_keys=True, default=str)
-                         if since_previous is not None else None])
-        con.execute("CHECKPOINT")   # everything in the file itself, no write-ahead log left beside it
+        _stamp_on(con, **stamp)
     finally:
         con.close()
+
+
+def _stamp_on(con: duckdb.DuckDBPyConnection, *, ident: str, number: int, snapshots: dict, code: dict[str, str],
+              flow_run_id: str | None, previous: str | None, since_previous: dict | None) -> None:
+    # only this table's file: the build already holds every other object (the load stage made them)
+    con.execute((config.SQL_DIR / "audit" / "edition.sql").read_text(encoding="utf-8"))
+    with warehouse.transaction(con):
+        con.execute("DELETE FROM audit.edition")
+        con.execute("INSERT INTO audit.edition VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [ident, number, _utc_now(), flow_run_id, json.dumps(snapshots, sort_keys=True),
+                     json.dumps(code, sort_keys=True), previous,
+                     json.dumps(since_previous, ensure_ascii=False, sort_keys=True, default=str)
+                     if since_previous is not None else None])
+    con.execute("CHECKPOINT")   # everything in the file itself, no write-ahead log left beside it
 
 
 def _snapshots_in(path: Path) -> dict[str, str]:
@@ -280,11 +298,12 @@ class Build:
     notes: list[str] = field(default_factory=list)
 
 
-def adopt_legacy(warehouse_path: str | Path | None = None) -> dict | None:
+def adopt_legacy(warehouse_path: str | Path | None = None, *, stamp: dict | None = None) -> dict | None:
     """A warehouse made before editions becomes edition 1: a stamped copy of it is kept under
-    editions/ and published in its place (same content, plus its audit.edition row)."""
+    editions/ and published in its place (same content, plus its audit.edition row). `stamp`: the
+    published file's, when the caller has read it already (each open of the file costs a catalog load)."""
     pub = published_path(warehouse_path)
-    if not pub.exists() or published_id(warehouse_path) is not None:
+    if not pub.exists() or (stamp or file_stamp(pub)) is not None:
         return None
     snaps = _snapshots_in(pub)
     ident = hashlib.sha256(json.dumps({"adopted": snaps}, sort_keys=True).encode()).hexdigest()[:16]
@@ -309,11 +328,15 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
     edition is already made of exactly them and the present code (nothing to do), else a Build whose
     copy holds the published edition without the snapshots no longer in the manifest."""
     clean_interrupted_builds(warehouse_path)
-    adopt_legacy(warehouse_path)
+    pub = published_path(warehouse_path)
+    stamp = file_stamp(pub) if pub.exists() else None   # read once: what is published and of what
+    if pub.exists() and stamp is None:
+        adopt_legacy(warehouse_path, stamp=stamp)
+        stamp = file_stamp(pub)
     snaps = {s.snapshot_id: s.sha256 for s in snapshots}
     code = code_files()
     ident = edition_id(snaps, sources, code)
-    current = published_id(warehouse_path)
+    current = stamp["edition_id"] if stamp else None
     manifest = read_manifest(warehouse_path)
     if current and manifest.get("published") != current:
         # killed between the rename and the manifest's update: the file says which edition is published
@@ -325,13 +348,15 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
     builds = builds_dir(warehouse_path)
     builds.mkdir(parents=True, exist_ok=True)
     path = builds / f"build-{_utc_now():%Y%m%dT%H%M%S}-{ident}-{os.getpid()}.duckdb"
-    pub = published_path(warehouse_path)
-    gone = [sid for sid in _snapshots_in(pub) if sid not in snaps] if pub.exists() else []
+    # the stamp lists the snapshots its edition was built from (a superset of those it loaded)
+    gone = [sid for sid in (stamp.get("snapshots") or {}) if sid not in snaps] if stamp else []
     if pub.exists():
         _copy_whole(pub, path)
     if gone:   # the tables exist in a published edition; the load stage creates the rest
         con = warehouse.connect(path)
         try:
+            loaded = {r[0] for r in con.sql("SELECT snapshot_id FROM raw.snapshots").fetchall()}
+            gone = [sid for sid in gone if sid in loaded]
             with warehouse.transaction(con):
                 from .ingest import snapshot_tables   # every table a layout fills (the layout registry)
 
@@ -383,27 +408,37 @@ def publish(build: Build, *, validation: dict, flow_run_id: str | None = None) -
             previous_path = home(build.warehouse) / entry(read_manifest(build.warehouse), build.previous)["file"]
         except EditionError:
             previous_path = None
-    since = None
-    if previous_path is not None and previous_path.exists():
-        since = diff.brief_summary(diff.compare_files(previous_path, build.path))
-    _stamp(build.path, ident=build.edition_id, number=build.number, snapshots=build.snapshots, code=build.code,
-           flow_run_id=flow_run_id, previous=build.previous, since_previous=since)
+    # one connection to the build for the diff, the stamp and the checksums (each open loads the catalog)
+    con = warehouse.connect(build.path)
+    try:
+        since = None
+        if previous_path is not None and previous_path.exists():
+            old = duckdb.connect(str(previous_path), read_only=True)
+            try:
+                since = diff.brief_summary(diff.compare(old, con, stamp_of(old), stamp_of(con)))
+            finally:
+                old.close()
+        _stamp_on(con, ident=build.edition_id, number=build.number, snapshots=build.snapshots, code=build.code,
+                  flow_run_id=flow_run_id, previous=build.previous, since_previous=since)
+        tables = checksums_on(con)
+    finally:
+        con.close()
     record = {"id": build.edition_id, "number": build.number, "built_at": _utc_now().isoformat(),
               "published_at": None, "flow_run_id": flow_run_id, "snapshots": build.snapshots,
               "code_sha256": code_digest(build.code), "validation": validation, "briefs": [],
               "previous": build.previous, "file": f"edition-{build.edition_id}.duckdb"}
-    record = _publish_file(build.path, record, build.warehouse)
+    record = _publish_file(build.path, record, build.warehouse, tables=tables)
     staged = builds_dir(build.warehouse) / "staged.duckdb"
     staged.unlink(missing_ok=True)   # its snapshots are in the manifest, so in this edition
     return record
 
 
-def _publish_file(path: Path, record: dict, warehouse_path) -> dict:
+def _publish_file(path: Path, record: dict, warehouse_path, *, tables: dict[str, str] | None = None) -> dict:
     """Keep `path` as editions/<file>, record it in the manifest, then rename it over the published file.
     A kill before the rename leaves the old edition published; after it, the new one: both are in the
     manifest by then, with the checksums of every table."""
     pub = published_path(warehouse_path)
-    record["tables"] = table_checksums(path)
+    record["tables"] = tables if tables is not None else table_checksums(path)
     kept = home(warehouse_path) / record["file"]
     _link_or_copy(path, kept)
     _pause_point("edition-kept")
@@ -422,7 +457,7 @@ def _publish_file(path: Path, record: dict, warehouse_path) -> dict:
             record = e
     manifest["published"] = record["id"]
     write_manifest(manifest, warehouse_path)
-    prune(warehouse_path)
+    prune(warehouse_path, current=record["id"])
     return record
 
 
@@ -444,11 +479,13 @@ def rollback(ident: str | int, warehouse_path: str | Path | None = None) -> dict
         return e
 
 
-def prune(warehouse_path: str | Path | None = None, keep: int | None = None) -> list[str]:
-    """Keep the last `keep` editions (and always the published one); remove the others' files and entries."""
+def prune(warehouse_path: str | Path | None = None, keep: int | None = None, *,
+          current: str | None = None) -> list[str]:
+    """Keep the last `keep` editions (and always the published one, `current` when the caller knows it);
+    remove the others' files and entries."""
     keep = keep or keep_editions()
     manifest = read_manifest(warehouse_path)
-    current = published_id(warehouse_path)
+    current = current or published_id(warehouse_path)
     ordered = sorted(manifest["editions"], key=lambda e: e["number"])
     kept = ordered[-keep:]
     if current and all(e["id"] != current for e in kept):
