@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,12 +90,44 @@ def lock_holder(message: str) -> str:
     return f"PID {pid}, `{command or program}`"
 
 
+def sql_digest(files: list[Path] | None = None) -> str:
+    """The sha256 of every file under sql/ (paths and bytes): what a warehouse's tables and views are made from."""
+    h = hashlib.sha256()
+    for f in files or sql_files():
+        h.update(f"{f.relative_to(config.SQL_DIR)}\n".encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+_OBJECTS = ("SELECT (SELECT count(*) FROM duckdb_tables() WHERE NOT internal AND database_name = current_database())"
+            " + (SELECT count(*) FROM duckdb_views() WHERE NOT internal AND database_name = current_database())")
+
+
+def _has_digest_table(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.sql("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+                        "AND schema_name = 'audit' AND table_name = 'schema_digest'").fetchall())
+
+
+def created_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The sql/ digest this file's tables and views were last created from (audit.schema_digest), when
+    they are all still there (as many tables and views as then)."""
+    if not _has_digest_table(con):
+        return None
+    row = con.sql(f"SELECT digest FROM audit.schema_digest WHERE objects = ({_OBJECTS}) LIMIT 1").fetchall()
+    return row[0][0] if row else None
+
+
 def create(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema, table and view from sql/ (safe to run again).
+    """Create every schema, table and view from sql/ (safe to run again); nothing to do when the file
+    records that it was last created from exactly the present sql/ (audit.schema_digest).
 
     Within a layer a view may read another view of the same layer whatever their file names: a
     file that names an object not created yet is retried after the others, until no file succeeds."""
-    pending = sql_files()
+    files = sql_files()
+    digest = sql_digest(files)
+    if created_digest(con) == digest:
+        return
+    pending = files
     while pending:
         failed: list[tuple[Path, duckdb.Error]] = []
         for f in pending:
@@ -110,6 +143,12 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
             f, exc = failed[0]
             raise duckdb.Error(f"{f.relative_to(config.ROOT)}: {exc}") from exc
         pending = [f for f, _ in failed]
+    # written last: a create that failed half way leaves the old digest, so the next stage creates again
+    if not _has_digest_table(con):   # a sql/ without the table (a test's own): create every time
+        return
+    with transaction(con):
+        con.execute("DELETE FROM audit.schema_digest")
+        con.execute(f"INSERT INTO audit.schema_digest VALUES (?, ({_OBJECTS}), now() AT TIME ZONE 'UTC')", [digest])
 
 
 @contextmanager

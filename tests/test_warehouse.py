@@ -62,3 +62,34 @@ def test_a_view_may_read_a_view_whose_file_sorts_after_it(tmp_path, monkeypatch)
     warehouse.create(con)
     assert con.sql("SELECT y FROM marts.a_reader").fetchall() == [(42,)]
     con.close()
+
+
+def _own_sql(tmp_path, monkeypatch, answer: int):
+    from ngobrief import config
+
+    sql = tmp_path / "sql"
+    (sql / "marts").mkdir(parents=True, exist_ok=True)
+    (sql / "audit").mkdir(exist_ok=True)
+    (sql / "schemas.sql").write_text("CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS audit;")
+    (sql / "audit" / "schema_digest.sql").write_bytes((config.ROOT / "sql" / "audit" / "schema_digest.sql").read_bytes())
+    (sql / "marts" / "answer.sql").write_text(f"CREATE OR REPLACE VIEW marts.answer AS SELECT {answer} AS x;")
+    monkeypatch.setattr(config, "SQL_DIR", sql)
+    monkeypatch.setattr(config, "SQL_LAYERS", ("schemas.sql", "audit", "marts"))
+
+
+def test_create_is_skipped_only_while_sql_and_every_object_are_as_last_created(tmp_path, monkeypatch):
+    _own_sql(tmp_path, monkeypatch, 41)
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.create(con)
+    first = con.sql("SELECT digest, created_at FROM audit.schema_digest").fetchall()
+    assert first[0][0] == warehouse.sql_digest()
+    warehouse.create(con)   # same sql/, nothing dropped: not created again
+    assert con.sql("SELECT digest, created_at FROM audit.schema_digest").fetchall() == first
+    con.execute("DROP VIEW marts.answer")   # an object gone: created again
+    warehouse.create(con)
+    assert con.sql("SELECT x FROM marts.answer").fetchall() == [(41,)]
+    _own_sql(tmp_path, monkeypatch, 42)     # sql/ changed: created again from it
+    warehouse.create(con)
+    assert con.sql("SELECT x FROM marts.answer").fetchall() == [(42,)]
+    assert con.sql("SELECT digest FROM audit.schema_digest").fetchall() == [(warehouse.sql_digest(),)]
+    con.close()
