@@ -1,5 +1,5 @@
-"""The annual refresh without Prefect: the stage functions of ngobrief.pipeline called one after another,
-timed one by one — the baseline that `ngobrief run` (the Prefect flow) is compared with.
+"""The annual refresh without Prefect: the stage functions of ngobrief.pipeline and ngobrief.publishing
+called one after another as the flow calls them (build copy, load, validate, publish, compute, render), timed one by one — the baseline that `ngobrief run` (the Prefect flow) is compared with.
 
     python bench/plain_refresh.py WAREHOUSE JSON_OUT YEAR-LANG [YEAR-LANG ...]
 
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 started = time.perf_counter()
-from ngobrief import pipeline  # noqa: E402
+from ngobrief import pipeline, publishing  # noqa: E402
 
 stages: dict[str, float] = {}
 
@@ -29,9 +29,13 @@ def timed(name, fn, *args, **kwargs):
 def main() -> None:
     wh, out = Path(sys.argv[1]), Path(sys.argv[2])
     briefs = [(int(x.split("-")[0]), x.split("-")[1]) for x in sys.argv[3:]]
+    # the flow's stages in its order, write-audit-publish included: build copy, load, audit, publish
     snapshots = timed("pull", pipeline.pull_stage)
-    timed("load", pipeline.load_stage, snapshots, wh)
-    timed("validate", pipeline.validate_stage, wh)
+    build = timed("publish", publishing.begin_stage, snapshots, wh)
+    if build is not None:
+        timed("load", pipeline.load_stage, snapshots, build.path)
+        run = timed("validate", pipeline.validate_stage, build.path)
+        timed("publish", publishing.audit_and_publish, build, run)
     timed("compute", pipeline.compute_stage, wh)
     timed("render", pipeline.render_stages, briefs, wh)   # as the flow does: WeasyPrint across the cores
     out.write_text(json.dumps({"stages": stages, "in_process_s": time.perf_counter() - started}))

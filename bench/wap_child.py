@@ -1,10 +1,11 @@
 """One measured refresh for bench/wap.py, in a process of its own: write-audit-publish against a plain
 in-place write of the same stages on the same data.
 
-    python bench/wap_child.py MODE WAREHOUSE JSON_OUT [YEAR-LANG ...]
+    python bench/wap_child.py MODE WAREHOUSE JSON_OUT [YEAR-LANG ... | run]
         MODE wap:     publishing.refresh (build copy → load → validate → stamp, checksums, keep, rename)
         MODE inplace: pipeline.load_stage + validate_stage on the warehouse file itself (before editions)
-        then the briefs YEAR-LANG from the warehouse, in both modes.
+        then the briefs YEAR-LANG from the warehouse, in both modes; `run`: every brief `ngobrief run`
+        writes (each year to brief, en and zh), rendered across the cores as the flow renders them.
 
 The data folder is $NGOBRIEF_DATA; $BENCH_WARNING_SUITES names an expectations folder to use instead
 of expectations/ (the register's seeded defects at warning level, so that the edition publishes)."""
@@ -26,7 +27,8 @@ if os.environ.get("BENCH_WARNING_SUITES"):
 
 def main() -> None:
     mode, wh, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    briefs = [(int(x.split("-")[0]), x.split("-")[1]) for x in sys.argv[4:]]
+    every = sys.argv[4:] == ["run"]   # the briefs `ngobrief run` writes: every year, both languages
+    briefs = [] if every else [(int(x.split("-")[0]), x.split("-")[1]) for x in sys.argv[4:]]
     t = time.perf_counter()
     published = True
     if mode == "wap":
@@ -38,6 +40,8 @@ def main() -> None:
         published = not run.errors
     refresh_s = time.perf_counter() - t
     t = time.perf_counter()
+    if every:   # as the flow does: the years to brief, rendered across the cores
+        pipeline.render_stages([(y, lang) for y in pipeline.compute_stage(wh) for lang in ("en", "zh")], wh)
     for year, lang in briefs:
         pipeline.render_stage(year, lang, wh)
     out.write_text(json.dumps({"refresh_s": refresh_s, "render_s": time.perf_counter() - t,
