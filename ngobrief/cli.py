@@ -258,8 +258,10 @@ def brief(year: int = typer.Option(..., help="Edition year."),
     """Render one PDF brief from the warehouse (no Prefect, no network)."""
     pipeline.check_writable(*pipeline.output_folders(warehouse, briefs=out is None, validation=False))
     pipeline.check_publishable(year, warehouse)
+    from . import pdf_worker
+
     b = pipeline.render_stage(year, lang, warehouse, out, [t.strip() for t in types.split(",") if t.strip()] if types else None,
-                              compare_to)
+                              compare_to, worker=pdf_worker.take())
     typer.echo(f"{b.path}  {b.pages} pages  sha256 {b.pdf_sha256[:12]}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -243,19 +244,33 @@ brief_path = brief.brief_path
 
 def render_stage(year: int, lang: str, warehouse_path: Path | None = None,
                  out: Path | None = None, types: list[str] | None = None,
-                 compare_to: int | None = None) -> brief.Brief:
+                 compare_to: int | None = None, worker=None) -> brief.Brief:
     """A brief from the published edition: read-only, without the write lock, so briefs run in parallel
-    with each other and with a run; the brief is recorded in editions/briefs.jsonl."""
+    with each other and with a run; the brief is recorded in editions/briefs.jsonl. `worker`: a
+    pdf_worker.Worker that writes the PDF (WeasyPrint already imported there), else this process."""
     from . import editions
 
     con = warehouse.connect(warehouse_path, read_only=True)
     try:
-        made = brief.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+        if worker is None:
+            made = brief.render_brief(con, year, lang, out=out, types=types, compare_to=compare_to)
+        else:
+            made = _render_in(worker, brief.prepare_brief(con, year, lang, out, types, compare_to))
         stamp = editions.stamp_of(con)
     finally:
         con.close()
     editions.record_brief(made, year, lang, warehouse_path, stamp["edition_id"] if stamp else None)
     return made
+
+
+def _render_in(worker, prepared: brief.Prepared) -> brief.Brief:
+    done = worker.write(prepared.html, prepared.out, prepared.charts)
+    if done is None:   # the worker could not start or stopped: write the PDF here, as without it
+        return brief.finish_brief(prepared, brief.write_pdf(prepared.html, prepared.out, charts=prepared.charts))
+    pages, warnings = done
+    for level, message in warnings:   # WeasyPrint's warnings in the worker reach this command's log
+        logging.getLogger("weasyprint").log(level, message)
+    return brief.finish_brief(prepared, pages)
 
 
 def render_stages(jobs: list[tuple[int, str]], warehouse_path: Path | None = None,

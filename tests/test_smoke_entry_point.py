@@ -43,9 +43,9 @@ def smoke(tmp_path_factory):
     cwd = root / "elsewhere"
     cwd.mkdir()
 
-    def ngobrief(*args, timeout: float = 300) -> subprocess.CompletedProcess:
+    def ngobrief(*args, timeout: float = 300, **more_env: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(console_script()), *map(str, args)], capture_output=True, text=True,
-                              env=env, cwd=cwd, timeout=timeout)
+                              env={**env, **more_env}, cwd=cwd, timeout=timeout)
 
     ngobrief.root, ngobrief.warehouse = root, root / "outputs" / "warehouse.duckdb"
     res = ngobrief("pull")
@@ -122,3 +122,30 @@ def test_run_writes_the_brief_of_a_year(smoke):
     # last: the flow holds the warehouse for its whole run (it has a Prefect server of its own)
     out = ok(smoke("run", "--year", "2013", "--lang", "en", timeout=600))
     assert "brief: " in out and Path(out.split("brief: ")[1].splitlines()[0]).is_file()
+
+
+def _pdf_workers() -> set[int]:
+    """The PDF worker processes alive on this machine (ngobrief.pdf_worker)."""
+    found = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if b"ngobrief.pdf_worker" in (d / "cmdline").read_bytes():
+                    found.add(int(d.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_brief_writes_the_same_pdf_with_its_worker_as_without(smoke, tmp_path):
+    with_worker, alone = tmp_path / "worker.pdf", tmp_path / "alone.pdf"
+    ok(smoke("brief", "--year", "2013", "--lang", "zh", "--out", with_worker))
+    ok(smoke("brief", "--year", "2013", "--lang", "zh", "--out", alone, NGOBRIEF_PDF_WORKER="0"))
+    assert with_worker.read_bytes() == alone.read_bytes()
+
+
+def test_a_brief_that_needs_no_pdf_leaves_no_worker_behind(smoke):
+    before = _pdf_workers()
+    res = smoke("brief", "--year", "1899", "--lang", "en")
+    assert res.returncode != 0 and "1899" in res.stderr
+    assert _pdf_workers() - before == set()
