@@ -12,14 +12,14 @@ MIN_PAGE_FULL, MIN_LAST_PAGE_FULL = 0.40, 0.25
 
 # The other layouts (classes on <body>, templates/brief.css): a section starting a page of its own
 # pushes what follows it towards the last page; "fit-tight" sets the sources, the method and the study's
-# lists closer, which pulls the last page's lines back.
+# list closer, which pulls the last page's lines back.
 BREAKS = {"fit-sources-page": ("id", "sources"), "fit-method-page": ("class", "method-title"),
           "fit-quality-page": ("id", "data-quality")}
 TIGHT = "fit-tight"
 # What fit-tight saves, per box it changes (brief.css): the share of a box's height its smaller type
 # saves, and the millimetres each list item's smaller gap saves (halved in the two-column sources list).
 TIGHT_TYPE = {"sources": 1 - 7.2 / 7.5, "method": 1 - 7.5 / 8}
-TIGHT_ITEM_MM = {"sources": 0.5 / 2, "study": 0.7, "findings": 0.7}
+TIGHT_ITEM_MM = {"sources": 0.5 / 2, "study": 0.7}
 MM = 96 / 25.4     # CSS pixels per millimetre (WeasyPrint lays out in CSS pixels)
 
 
