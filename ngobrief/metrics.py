@@ -351,3 +351,19 @@ def repeats_previous_year(con, year: int, org_type: str, measure: str = "registe
         SELECT 1 FROM marts.check_year_on_year
         WHERE year = ? AND org_type = ? AND measure = ? AND period = 'year_end' AND repeats_previous_year
     """, [year, org_type, measure]).fetchall())
+
+
+def engaged_parts(con, year: int, period: str, as_of, org_type: str) -> pl.DataFrame:
+    """The parts an engaged_international total is the sum of (marts.check_subtotals: a complete
+    breakdown that adds up), each with the definition it was counted under; empty when it is not one."""
+    return _read(con, f"""
+        SELECT f.org_type, f.definition_id, f.value
+        FROM marts.check_subtotals AS s
+        JOIN marts.figures AS f
+          ON f.measure = s.measure AND f.year = s.year AND f.period = s.period AND f.as_of = s.as_of
+         AND list_contains(s.parts_printed, f.org_type)
+        WHERE s.basis = 'chosen_figures' AND s.measure = 'engaged_international' AND s.adds_up
+          AND s.breakdown = 'complete' AND s.year = $year AND s.period = $period AND s.as_of = $as_of
+          AND s.org_type = $org_type
+        ORDER BY {_type_rank().replace("CASE org_type", "CASE f.org_type")}
+    """, {"year": year, "period": period, "as_of": as_of, "org_type": org_type})

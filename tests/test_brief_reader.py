@@ -14,7 +14,7 @@ import pdfplumber
 import pytest
 
 from ngobrief import config, metrics, pipeline, warehouse
-from ngobrief.brief import content
+from ngobrief.brief import content, say
 
 LANGS = ("en", "zh")
 
@@ -300,3 +300,157 @@ def test_key_messages_open_page_one_in_both_languages(written, texts):
 def test_every_brief_carries_a_suggested_citation(texts):
     for (year, lang), text in texts.items():
         assert content(lang)["citation"]["title"] in text, (year, lang)
+
+
+# --- Page breaks and line breaks, read back from every brief -------------------------------------------
+
+MM = 72 / 25.4
+# Punctuation that closes what comes before it: a Chinese line may not open with it.
+CLOSING = set("，。、；：？！）」』》〉】〕”’%％")
+HEADING_COLOR = (0.04, 0.24, 0.38)       # #0b3d62, the headings' colour in brief.css
+
+
+def _lines(page, column_gap: float = 12) -> list[list[dict]]:
+    """The page's text lines inside the margins (running title and page number left out), top to
+    bottom, each a list of characters left to right. A raised note marker belongs to the line it
+    overlaps; blocks side by side (cards, the measures' two columns) are separate lines."""
+    chars = [c for c in page.chars if c["upright"] and c["text"].strip()
+             and 18 * MM + 2 < c["top"] and c["bottom"] < page.height - 20 * MM]
+    rows: list[dict] = []
+    for c in sorted(chars, key=lambda c: (c["size"] < 7.5, c["bottom"])):   # body text first, markers after
+        row = next((r for r in rows if min(r["bottom"], c["bottom"]) - max(r["top"], c["top"])
+                    > 0.3 * (c["bottom"] - c["top"])), None)
+        if row is None:
+            rows.append({"top": c["top"], "bottom": c["bottom"], "chars": [c]})
+        else:
+            row["chars"].append(c)
+    lines = []
+    for r in sorted(rows, key=lambda r: r["bottom"]):
+        line: list[dict] = []
+        for c in sorted(r["chars"], key=lambda c: c["x0"]):
+            if line and c["x0"] - line[-1]["x1"] > column_gap:
+                lines.append(line)
+                line = []
+            line.append(c)
+        lines.append(line)
+    return lines
+
+
+def _line_text(line: list[dict]) -> str:
+    return "".join(c["text"] for c in line)
+
+
+def _is_heading(line: list[dict]) -> bool:
+    """A section or sub-section heading (h2 13 pt, h3 10 pt): bold, in the headings' colour."""
+    return all(9.9 <= c["size"] <= 13.5 and "Bold" in c["fontname"]
+               and tuple(round(v, 2) for v in (c["non_stroking_color"] or ())) == HEADING_COLOR for c in line)
+
+
+@pytest.fixture(scope="module")
+def page_lines(written) -> dict[tuple[int, str], list[list[list[dict]]]]:
+    out = {}
+    for key, path in written.items():
+        with pdfplumber.open(path) as pdf:
+            out[key] = [_lines(p) for p in pdf.pages]
+    return out
+
+
+def test_line_reader_finds_headings_and_keeps_note_markers_on_their_line(page_lines):
+    """The checks below read what they should: every brief's headings are found, and a sentence's
+    note marker is read as part of its line, not as a line of its own."""
+    for key, pages in page_lines.items():
+        headings = [_line_text(line) for lines in pages for line in lines if _is_heading(line)]
+        # (the text of a line is its characters: the PDF draws no spaces)
+        assert content(key[1])["messages"]["title"].replace(" ", "") in headings, key
+        assert content(key[1])["sections"]["sources"].replace(" ", "") in headings, key
+        assert any(_line_text(line).endswith("]") and line[-1]["size"] < 7.5 and line[0]["size"] >= 7.5
+                   for lines in pages for line in lines), key
+
+
+def test_no_heading_is_the_last_line_of_a_page(page_lines):
+    for key, pages in page_lines.items():
+        for n, lines in enumerate(pages, 1):
+            assert not _is_heading(lines[-1]), (key, n, _line_text(lines[-1]))
+
+
+def test_no_page_opens_with_the_lone_last_line_of_a_paragraph(page_lines):
+    """A widow: the previous page ends in a full line of body text at the left margin, and this page
+    opens, at the same margin and size, with one short line that ends its paragraph (a gap or other
+    text follows). Within what the PDF shows: a list item's last line is read the same way."""
+    for key, pages in page_lines.items():
+        for n in range(1, len(pages)):
+            before, lines = pages[n - 1][-1], pages[n]
+            first, following = lines[0], lines[1] if len(lines) > 1 else None
+            left, right = 17 * MM, 210 * MM - 17 * MM
+            size = first[0]["size"]
+            ends_paragraph = following is None or abs(following[0]["size"] - size) > 0.3 \
+                or following[0]["top"] - first[-1]["bottom"] > 0.9 * 1.6 * size
+            continued = abs(before[0]["size"] - size) < 0.3 and abs(before[0]["x0"] - first[0]["x0"]) < 3 \
+                and before[-1]["x1"] > right - 20
+            short = first[-1]["x1"] < left + 0.7 * (right - left)
+            assert not (continued and short and ends_paragraph), (key, n + 1, _line_text(first))
+
+
+def test_no_chinese_line_opens_with_closing_punctuation(page_lines):
+    """Neither a lone 。 nor a note marker with its 。 (“[2]。”) opens a line of the Chinese edition."""
+    for (year, lang), pages in page_lines.items():
+        if lang != "zh":
+            continue
+        for n, lines in enumerate(pages, 1):
+            for line in lines:
+                if all(c["text"].isascii() for c in line):      # a URL or English title goes on
+                    continue
+                body = [c for c in line if c["size"] >= 7.5] or line     # past a leading note marker
+                assert body[0]["text"] not in CLOSING, (year, n, _line_text(line)[:40])
+
+
+# --- What the 2021 edition says -------------------------------------------------------------------------
+
+def _flat(text: str, lang: str) -> str:
+    return text.replace("\n", "" if lang == "zh" else " ")
+
+
+def _bare(text: str) -> str:
+    """Text without any white space: a line break inside a Chinese term or an English title is no space."""
+    return re.sub(r"\s+", "", text)
+
+
+def test_one_figure_under_two_year_labels_is_not_printed_as_growth(written, texts, con):
+    """2021 repeats 2020's total and foundations (validation flags them): the growth table gives no
+    change for them and says why, never +0.0 %."""
+    repeated = con.sql("SELECT org_type FROM marts.check_year_on_year WHERE year = 2021 AND measure = "
+                       "'registered' AND period = 'year_end' AND repeats_previous_year").fetchall()
+    assert {r[0] for r in repeated} == {"all", "foundation"}
+    for lang in LANGS:
+        text = content(lang)
+        flat = _flat(texts[(2021, lang)], lang)
+        with pdfplumber.open(written[(2021, lang)]) as pdf:
+            growth_rows = [ln for p in pdf.pages for ln in (p.extract_text() or "").splitlines()
+                           if ln.startswith(tuple(text["org_types"].values()))
+                           and say(text["trends"]["latest_year"], year=2021) in ln]
+        repeated = [r for r in growth_rows if text["trends"]["repeated_change"] in r]
+        assert len(repeated) == 2 and len(growth_rows) > 2, (lang, growth_rows)
+        assert not [r for r in growth_rows if "+0.0%" in r], (lang, growth_rows)
+        assert _bare(text["trends"]["repeated_note"])[:20] in _bare(flat), lang
+
+
+def test_the_2021_key_message_says_why_2012_is_not_compared(texts):
+    """2012's 556 (the Ministry's field class for associations and private non-enterprise units plus
+    its foreign-related foundations) and 2021's 541 (the blue book's field) count different things."""
+    en = _flat(texts[(2021, "en")], "en")
+    assert "no change since 2012 is given, because the two counts measure different things" in en
+    assert "国际及其他涉外组织类" in _bare(en) and "涉外基金会" in _bare(en) and "国际及涉外组织领域" in _bare(en)
+    assert "no earlier year in this edition's sources counts engagement the same way" not in en
+    zh = _flat(texts[(2021, "zh")], "zh")
+    assert "2012年的556家与2021年的541家统计口径不同" in zh
+
+
+def test_chinese_sources_list_names_english_only_sources_in_chinese(texts):
+    """A source recorded only in English: its publisher in Chinese where it has a Chinese name, its
+    English record kept and labelled as such, never passed off as a Chinese title."""
+    zh = _flat(texts[(2021, "zh")], "zh")
+    # (the key figures' notes: the two-column sources list reads back interleaved)
+    assert _bare("长沙公益网站：英文题录“Summary of the 2022 social organization blue book”") in _bare(zh)
+    assert "黄浩明（中国国际民间组织合作促进会）" in zh
+    for publisher in ("Changsha philanthropy site", "Huang Haoming (CANGO)", "Xinhua via"):
+        assert publisher not in zh, publisher

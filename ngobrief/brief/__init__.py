@@ -23,7 +23,7 @@ from . import (context, cover, foundations, key_figures, landscape, messages, pa
                since_last_edition, sources, trends)
 from .edition import Edition, open_edition
 from .figures import data_loaded_at, register_foundations, registered_trends, source_disagreements
-from .format import LANGS, Citations, Formatter, RenderError, content, say
+from .format import LANGS, Citations, Formatter, RenderError, content, say, split_tail
 from .naming import brief_path
 from .pdf import CHART_SCHEME, LocalOnlyFetcher, guard_out, protected_folders, write_pdf
 from .quality import _description
@@ -55,9 +55,11 @@ def brief_context(con, year: int, lang: str, types: list[str] | None = None,
 def _env() -> Environment:   # one per process: it keeps the compiled page template (recompiled if changed)
     # Jinja2's bytecode cache (the user's temporary folder, keyed by the template's source) spares each
     # new process compiling the page template again (~0.1 s of a brief)
-    return Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       bytecode_cache=FileSystemBytecodeCache())
+    env = Environment(loader=FileSystemLoader(config.TEMPLATES_DIR), autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      bytecode_cache=FileSystemBytecodeCache())
+    env.filters["split_tail"] = split_tail
+    return env
 
 
 def render_html(ctx: dict) -> str:

@@ -132,3 +132,14 @@ def cite_text(numbers: list[int]) -> str:
     return "[" + ", ".join(str(n) for n in numbers) + "]" if numbers else ""
 
 
+
+
+# Punctuation that may not open a line of Chinese text (it closes what comes before it).
+CLOSING_PUNCTUATION = "，。、；：？！）」』》〉】〕”’%％"
+
+
+def split_tail(sentence: str) -> tuple[str, str]:
+    """A sentence and its last character with the closing punctuation after it, apart: the page keeps
+    the tail, the note marker and the final 。 on one line, so no line opens with "）[2]。"."""
+    i = len(sentence.rstrip(CLOSING_PUNCTUATION))
+    return sentence[:max(i - 1, 0)], sentence[max(i - 1, 0):]

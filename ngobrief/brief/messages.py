@@ -63,6 +63,9 @@ def _since(ed: Edition, head: dict) -> str | None:
         pl.col("participation_pct").is_not_null() & (pl.col("year") < ed.year)
         & pl.col("definition").eq_missing(head["definition"]) & (pl.col("period") == head["period"]))
     if earlier.height == 0:
+        other = _other_definition(ed, head)
+        if other:
+            return other
         by_type = [r for r in ed.rows if r["as_of"] == head["as_of"] and r["org_type"] != head["org_type"]]
         if not by_type:
             return say(text["no_earlier"], type=ed.label[head["org_type"]])
@@ -76,6 +79,40 @@ def _since(ed: Edition, head: dict) -> str | None:
     return say(text["since"][direction], type=ed.label[head["org_type"]], since=e["year"], year=ed.year,
                before=fmt.pct(e["participation_pct"]), after=fmt.pct(head["participation_pct"]),
                before_n=fmt.count(e["engaged_international"]), after_n=fmt.count(head["engaged_international"]))
+
+
+def _other_definition(ed: Edition, head: dict) -> str | None:
+    """Why the headline type's latest earlier ratio, counted under another definition, is not compared:
+    what each of the two counts counts (marts.engagement_definitions). An earlier count whose source
+    states no definition but which is the sum of parts that do (marts.check_subtotals) is described by
+    its parts' definitions."""
+    text, fmt = ed.text["messages"], ed.fmt
+    earlier = metrics.participation(ed.con, None, [head["org_type"]]).filter(
+        pl.col("participation_pct").is_not_null() & (pl.col("year") < ed.year) & (pl.col("period") == head["period"])
+        & pl.col("definition_id").ne_missing(head["definition_id"]))
+    if earlier.height == 0:
+        return None
+    e = earlier.sort("as_of").row(-1, named=True)
+    return say(text["not_same"], type=ed.label[head["org_type"]], since=e["year"], year=ed.year,
+               before_n=fmt.count(e["engaged_international"]), after_n=fmt.count(head["engaged_international"]),
+               before_def=_counted_as(ed, e), after_def=_counted_as(ed, head))
+
+
+def _counted_as(ed: Edition, row: dict) -> str:
+    """What a participation row's numerator counts, in the reader's words."""
+    text = ed.text["messages"]
+    if row["definition_id"] in text["counted_as"]:
+        # "all social organizations in the field" would read as every one of them: say "social organizations"
+        types = text["all_plain"] if row["org_type"] == HEADLINE_TYPE else ed.label[row["org_type"]]
+        return say(text["counted_as"][row["definition_id"]], types=types)
+    parts = metrics.engaged_parts(ed.con, row["year"], row["period"], row["as_of"], row["org_type"])
+    if parts.height and parts["definition_id"].is_in(list(text["counted_as"])).all():
+        by_definition = {}
+        for p in parts.iter_rows(named=True):
+            by_definition.setdefault(p["definition_id"], []).append(ed.label[p["org_type"]])
+        return text["parts_sep"].join(say(text["counted_as"][d], types=ed.text["and_sep"].join(types))
+                                      for d, types in by_definition.items())
+    return say(text["counted_as_unstated"], types=ed.label[row["org_type"]])
 
 
 def _register(ed: Edition) -> str | None:

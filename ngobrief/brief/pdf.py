@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from .. import config
+from . import fit
 from .format import RenderError
 
 # The URL prefix under which a render's own charts are served (from memory, never from disk or network).
@@ -88,52 +89,23 @@ def write_pdf(html: str, out: Path, *, charts: dict[str, str] | None = None,
     return len(doc.pages)
 
 
-# How full a page must be: every page but the last at least 40 % (of the area inside the margins), the
-# last at least 25 %, so no page reads as left blank.
-MIN_PAGE_FULL, MIN_LAST_PAGE_FULL = 0.40, 0.25
-# Layouts tried in turn when the first leaves a page too empty: tighter sources and method (the last page's
-# few lines move back), then the sources, the measures and method, or the data quality section starting a
-# page of their own (more goes to the last page).
-FIT_CLASSES = ("", "fit-tight", "fit-sources-page", "fit-tight fit-sources-page", "fit-method-page",
-               "fit-tight fit-method-page", "fit-quality-page", "fit-tight fit-quality-page")
-
-
-def page_fullness(doc) -> list[float]:
-    """How far down each laid-out page its content reaches, as a share of the area inside the margins."""
-    shares = []
-    for page in doc.pages:
-        box = page._page_box
-        top, bottom = box.content_box_y(), box.content_box_y() + box.height
-        reach = top
-        for child in box.children:
-            if type(child).__name__ == "MarginBox":      # running title and page number, not content
-                continue
-            for b in child.descendants():
-                if type(b).__name__ in ("LineBox", "InlineReplacedBox", "BlockReplacedBox", "TableRowBox"):
-                    reach = max(reach, min(bottom, b.position_y + b.margin_height()))
-        shares.append((reach - top) / (bottom - top) if bottom > top else 1.0)
-    return shares
-
-
-def _fits(shares: list[float]) -> bool:
-    return all(s >= MIN_PAGE_FULL for s in shares[:-1]) and shares[-1] >= MIN_LAST_PAGE_FULL
-
-
 def _fitted(HTML, html: str, fetcher):
-    """The laid-out brief, in the first layout of FIT_CLASSES whose pages are all full enough (else the
-    layout whose emptiest page is fullest): the text is the same, only spacing and page breaks differ."""
-    best = None
-    for extra in FIT_CLASSES:
+    """The laid-out brief in at most two renders: the first layout (brief.css is written so that its
+    pages are usually all full enough), or the one other layout fit.choose picks from the first
+    layout's measurements (when the first leaves a page too empty, or is predicted to need a page more
+    than it) if that turns out better. The text is the same, only spacing and page breaks differ."""
+    def render(extra: str):
         page = html.replace('<body class="', f'<body class="{extra} ', 1) if extra else html
-        doc = HTML(string=page, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
+        return HTML(string=page, base_url=str(config.TEMPLATES_DIR) + "/", url_fetcher=fetcher).render(
             pdf_variant="pdf/ua-1")
-        shares = page_fullness(doc)
-        if _fits(shares):
-            return doc
-        score = min(min(shares[:-1] or [1.0]) / MIN_PAGE_FULL, shares[-1] / MIN_LAST_PAGE_FULL)
-        if best is None or score > best[0]:
-            best = (score, doc)
-    return best[1]
+
+    doc = render("")
+    layout = fit.measure(doc)
+    extra = fit.choose(layout)
+    if extra is None:
+        return doc
+    other = render(extra)
+    return other if fit.better(layout.shares, fit.page_fullness(other)) else doc
 
 
 def _replace_file(out: Path, content: bytes) -> None:

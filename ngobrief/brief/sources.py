@@ -44,7 +44,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 def reader_names(source: dict, text: dict | None) -> tuple[str, str]:
     """The publisher and title a reader of this language sees. A Chinese reader gets a Chinese source
     in Chinese: the publisher's Chinese name (from the content file, or the one the manifest gives in
-    brackets, 公益时报) and the title without its English gloss in brackets."""
+    brackets, 公益时报) and the title without its English gloss in brackets; a title recorded only in
+    English is kept as recorded and labelled as an English record."""
     publisher, title = source["publisher"], source["title"]
     if not text or not text.get("chinese_names"):
         return publisher, title
@@ -54,6 +55,10 @@ def reader_names(source: dict, text: dict | None) -> tuple[str, str]:
     if _CJK.search(title):
         # an English gloss in brackets goes ("(quarterly statistics)"); "(2019)" stays
         title = re.sub(r"\s*\((?=[^()]*[A-Za-z])[^()\u3400-\u9fff]*\)", "", title).strip()
+    elif text.get("foreign_title"):
+        # a document recorded only in English keeps that record, labelled as an English record (no
+        # Chinese title is made up); what follows a ';' is the manifest's own note, not part of it
+        title = say(text["foreign_title"], title=title.split(";")[0].strip())
     return publisher, title
 
 

@@ -75,16 +75,23 @@ def _growth(ed: Edition) -> list[dict]:
     text, fmt = ed.text, ed.fmt
     growth = []
     for g in registered_trends(ed.con, ed.year, [t for t in (*MAIN_TYPES, *FOUNDATION_TYPES[1:]) if t in ed.types]):
+        # one figure printed under two year labels by two sources (marts.check_year_on_year) is not growth:
+        # the row says so instead of printing +0.0 %
+        repeated = g["previous_year"] == g["year"] - 1 and metrics.repeats_previous_year(ed.con, g["year"],
+                                                                                          g["org_type"])
         growth.append({
             "type": text["org_types"][g["org_type"]], "year": say(text["trends"]["latest_year"], year=g["year"]),
             "registered": fmt.count(g["registered"], g["half_unit"]),
             "previous": say(text["trends"]["previous"], value=fmt.count(g["previous_registered"],
                                                                         g["previous_half_unit"]),
                             year=g["previous_year"]) if g["previous_year"] else text["gap"],
-            "change": fmt.change_pct(g["change_pct"]) if g["change_pct"] is not None else text["gap"],
+            "change": text["trends"]["repeated_change"] if repeated else
+            fmt.change_pct(g["change_pct"]) if g["change_pct"] is not None else text["gap"],
+            "repeated": repeated,
             # a change between counts of two different sources is footnoted, never passed off as growth
-            "mixed": bool(g["sources_differ"]),
-            "cagr": fmt.change_pct(g["cagr_pct"]) if g["cagr_pct"] is not None else text["gap"],
+            "mixed": bool(g["sources_differ"]) and not repeated,
+            "cagr": text["check"]["none"] if repeated else
+            fmt.change_pct(g["cagr_pct"]) if g["cagr_pct"] is not None else text["gap"],
             "share": fmt.pct(g["share_of_total_pct"], 1) if g["share_of_total_pct"] is not None else "",
             "cites": ed.cite(g["source_id"], g["previous_source_id"],
                              g["total_source_id"] if g["share_of_total_pct"] is not None else None)})

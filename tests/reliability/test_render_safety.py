@@ -189,8 +189,9 @@ def _pdf_text(path: Path) -> str:
     markers (their lines land inside a sentence that a page break splits), squeezed of white space."""
     run = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True)
     pages = [p.splitlines() for p in run.stdout.split("\f")]
+    # running lines sit at the edge of several pages; a finding printed twice, once at a page's top, does not
     running = {ln for p in pages for ln in (p[:2] + p[-2:])
-               if sum(ln in q for q in pages) > 1 or re.search(r"\d+ / \d+$", ln)}
+               if sum(ln in (q[:2] + q[-2:]) for q in pages) > 1 or re.search(r"\d+ / \d+$", ln)}
     # list markers (· ◦ •) that -raw emits on lines of their own, apart from their items
     kept = " ".join(ln for p in pages for ln in p if ln not in running and ln.strip() not in {"·", "◦", "•"})
     return "".join(kept.split())
