@@ -35,7 +35,7 @@ def main() -> dict:
         tmp = Path(t)
         env = harness.clean_env(tmp)
         wh = tmp / "warehouse.duckdb"
-        cli = [harness.PY, "-m", "ngobrief.cli"]
+        cli = [harness.PY, "-m", "ngobrief.entry"]   # as the console script starts: with its PDF worker
         # a published edition, as `ngobrief run` leaves it (pull and validate alone only stage and audit)
         harness.run_timed([harness.PY, "-c", "import sys; from pathlib import Path; from ngobrief import publishing; "
                            "publishing.refresh(Path(sys.argv[1]))", str(wh)], env)
