@@ -141,12 +141,14 @@ def _timestamp(text) -> dt.datetime | None:
 
 def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tables: tuple[str, str],
                    clear: list[str], encoding: str | None = None, sheet: str | None = None,
-                   sources: dict[str, dict] | None = None, drift: pl.DataFrame | None = None) -> int:
+                   sources: dict[str, dict] | None = None, drift: pl.DataFrame | None = None,
+                   derived: tuple[Path, ...] = ()) -> int:
     """Replace one snapshot's rows in its raw and staging `tables`, and its provenance row, in a single
     transaction (with `sources`, raw.sources is replaced in the same transaction). Its rows are first
     cleared from every table in `clear`: it may have been read in another layout before. Callers load
     through ngobrief.ingest.load_snapshot, which knows each layout's tables. `drift` (kind, column_name,
-    suggestion) replaces the snapshot's rows in raw.schema_drift.
+    suggestion) replaces the snapshot's rows in raw.schema_drift. The `derived` SQL files (a layout's
+    tables computed from its rows, such as the register's groups) run last, in the same transaction.
 
     Loading the same bytes again changes nothing (not even the provenance timestamp)."""
     raw_table, staging_table = tables
@@ -181,6 +183,8 @@ def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tab
              snapshot.origin, _timestamp(getattr(snapshot, "fetched_at", None)), typed.height,
              getattr(snapshot, "source_id", None), _utc_now(), encoding, sheet],
         )
+        for sql in derived:
+            con.execute(Path(sql).read_text(encoding="utf-8"))
     return typed.height
 
 

@@ -39,6 +39,7 @@ class Layout:
     personal: tuple[str, ...] = ()        # the layout's own names for personal columns
     cites_per_row: bool = False           # every row names its source document
     needs_source_id: bool = False         # rows name none: the snapshot must
+    derived: tuple[str, ...] = ()         # sql/ files computing tables from the rows, run in the load
 
     def detect(self, table: Table) -> bool:
         return self.module.detect(table)
@@ -52,12 +53,18 @@ class Layout:
         contract = getattr(self.module, "CONTRACT", None)
         return [*(_HERE / f for f in SHARED_READER), Path(self.module.__file__), *([contract] if contract else [])]
 
+    def derived_sql(self) -> tuple[Path, ...]:
+        from .. import config
+
+        return tuple(config.SQL_DIR / f for f in self.derived)
+
 
 def _layout(module: ModuleType) -> Layout:
     m = module
     return Layout(m.NAME, m.DESCRIPTION, tuple(m.TARGETS), m, getattr(m, "DETECT_ORDER", None),
                   getattr(m, "SCREEN_HEADER_ROWS", 0), tuple(getattr(m, "PERSONAL", ())),
-                  getattr(m, "CITES_PER_ROW", False), getattr(m, "NEEDS_SOURCE_ID", False))
+                  getattr(m, "CITES_PER_ROW", False), getattr(m, "NEEDS_SOURCE_ID", False),
+                  tuple(getattr(m, "DERIVED", ())))
 
 
 @functools.cache

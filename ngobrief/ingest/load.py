@@ -27,8 +27,8 @@ def load_snapshot(con, snapshot, parsed: Parsed | None = None, *, sources: dict 
     if warehouse.loaded_sha256(con, snapshot.snapshot_id) == snapshot.sha256:
         return Loaded(0)
     parsed = parsed if parsed is not None else parse_snapshot(snapshot)
-    rows = warehouse.write_snapshot(con, snapshot, parsed.raw, parsed.typed,
-                                    tables=layout(snapshot.parser, snapshot.file).targets, clear=snapshot_tables(),
-                                    encoding=parsed.encoding, sheet=parsed.sheet, sources=sources,
-                                    drift=parsed.drift)
+    lay = layout(snapshot.parser, snapshot.file)
+    rows = warehouse.write_snapshot(con, snapshot, parsed.raw, parsed.typed, tables=lay.targets,
+                                    clear=snapshot_tables(), encoding=parsed.encoding, sheet=parsed.sheet,
+                                    sources=sources, drift=parsed.drift, derived=lay.derived_sql())
     return Loaded(rows, list(parsed.notes))
