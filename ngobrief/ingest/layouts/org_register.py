@@ -232,8 +232,13 @@ def _lit(text: str) -> str:
 
 
 def _cell(col: str) -> str:
-    """A cell stripped, inside each expression rather than in a stripped copy of the whole table."""
-    return f"trim({col}, {_lit(_SPACE)})"
+    """A cell stripped, inside each expression rather than in a stripped copy of the whole table.
+    trim() with a set of characters costs ~0.8 s per million cells: only cells that start or end
+    with one of them go through it (their first and last characters, `col[1]` and `col[-1]`, are
+    code points)."""
+    space = _lit(_SPACE)
+    return (f"(CASE WHEN contains({space}, {col}[1]) OR contains({space}, {col}[-1]) "
+            f"THEN trim({col}, {space}) ELSE {col} END)")
 
 
 def _case(expr: str, mapping: dict, as_sql) -> str:
@@ -241,8 +246,9 @@ def _case(expr: str, mapping: dict, as_sql) -> str:
 
 
 _ORG_TYPE = _case(_cell("org_type"), ORG_REGISTER_TYPES, _lit)
-_FOUNDED = (f"try_strptime(regexp_replace(regexp_replace({_cell('founded_on')}, '[/年月.]', '-', 'g'), '日$', ''), "
-            "'%Y-%m-%d')::DATE")
+# A date written YYYY-MM-DD is read as it is; only others have 年, 月, 日, / or . rewritten first.
+_FOUNDED = (f"coalesce(try_strptime({_cell('founded_on')}, '%Y-%m-%d'), try_strptime(regexp_replace(regexp_replace("
+            f"{_cell('founded_on')}, '[/年月.]', '-', 'g'), '日$', ''), '%Y-%m-%d'))::DATE")
 _FLAG = _case(f"lower({_cell('engaged_international')})", ORG_REGISTER_FLAGS, lambda v: "true" if v else "false")
 # What each register row must satisfy, in the order the first failure is reported: (column, check, message).
 _CHECKS = [
