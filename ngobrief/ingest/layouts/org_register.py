@@ -269,43 +269,72 @@ FROM {INCOMING}"""
 def _incoming(con, path: Path, encoding: str | None) -> list[str]:
     """Read the register at `path` into the temporary table INCOMING of `con`: every cell as text under
     our column names, with `source_row` (the file's line number); then check every row (_CHECKS) in
-    one pass over the table. Returns the file's header as printed (for the drift report)."""
+    one pass over the table. Returns the file's header as printed (for the drift report).
+
+    A file with no declared encoding and no NUL byte is first read as UTF-8 by DuckDB, which refuses
+    bytes that are not UTF-8 as it reads: decoding it in Python first (~0.25 s per million rows) is
+    left to files that fail that way. They are read again after the block-by-block check below
+    (org_register_utf8), which names the row, column and cell of bad bytes and transcodes GB18030."""
+    if encoding is None and not _has_nul(path):
+        try:
+            notes, names = _read_utf8(con, path, path, strict=True)
+        except (InputError, UnicodeDecodeError):
+            pass
+        else:
+            return _checked(con, path, notes, names)
     utf8, _ = org_register_utf8(path, encoding)
     try:
-        notes = _org_register_notes(utf8)
-        with open(utf8, "rb") as fh:
-            for _ in range(notes):
-                fh.readline()
-            line = fh.readline().decode("utf-8", "replace").rstrip("\r\n")
-        separator = "\t" if line.count("\t") > line.count(",") else ","
-        cells = next(csv.reader([line], delimiter=separator), [])
-        names = [c.strip().lstrip("\ufeff") for c in cells]
-        lookup = {h: ours for ours, heads in ORG_REGISTER_COLUMNS.items() for h in heads}
-        at = {lookup[n]: j for j, n in reversed(list(enumerate(names))) if n in lookup}
-        missing = [heads[0] for ours, heads in ORG_REGISTER_COLUMNS.items() if ours not in at]
-        if not line.strip():
-            raise InputError(path, "not a well-formed table: the file has no header", row=notes + 1)
-        if missing:
-            unknown = [n for n in names if n not in lookup]
-            renamed = f"; the header has {unknown[0]!r} instead (renamed?)" if unknown else ""
-            raise InputError(path, f"missing column(s) {', '.join(missing)}{renamed}", row=notes + 1,
-                             column=missing[0], value=unknown[0] if unknown else None,
-                             hint="expected the columns " + ", ".join(h[0] for h in ORG_REGISTER_COLUMNS.values()))
-        columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(len(names))) + "}"
-        # Row numbers follow the file's order (DuckDB keeps the order it reads rows in).
-        try:
-            con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE {INCOMING} AS
-                SELECT (row_number() OVER () + {notes + 1})::BIGINT AS source_row,
-                       {', '.join(f'c{at[ours]} AS {ours}' for ours in ORG_REGISTER_COLUMNS)}
-                FROM read_csv({_lit(str(utf8))}, header = false, skip = {notes + 1}, delim = {_lit(separator)},
-                              quote = '"', escape = '"', columns = {columns}, auto_detect = false,
-                              strict_mode = true, null_padding = false, ignore_errors = false)""")
-        except duckdb.Error as exc:
-            raise InputError(path, f"not a well-formed table: {exc}".splitlines()[0]) from exc
+        notes, names = _read_utf8(con, path, utf8)
     finally:
         if utf8 != path:
             utf8.unlink(missing_ok=True)
+    return _checked(con, path, notes, names)
+
+
+def _has_nul(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return any(b"\x00" in block for block in iter(lambda: fh.read(BLOCK), b""))
+
+
+def _read_utf8(con, path: Path, utf8: Path, strict: bool = False) -> tuple[int, list[str]]:
+    """Read the UTF-8 file `utf8` (the register `path`, or its transcoded copy) into INCOMING; its
+    `#` note lines and header as printed."""
+    notes = _org_register_notes(utf8)
+    with open(utf8, "rb") as fh:
+        for _ in range(notes):
+            fh.readline()
+        line = fh.readline().decode("utf-8", "strict" if strict else "replace").rstrip("\r\n")
+    separator = "\t" if line.count("\t") > line.count(",") else ","
+    cells = next(csv.reader([line], delimiter=separator), [])
+    names = [c.strip().lstrip("\ufeff") for c in cells]
+    lookup = {h: ours for ours, heads in ORG_REGISTER_COLUMNS.items() for h in heads}
+    at = {lookup[n]: j for j, n in reversed(list(enumerate(names))) if n in lookup}
+    missing = [heads[0] for ours, heads in ORG_REGISTER_COLUMNS.items() if ours not in at]
+    if not line.strip():
+        raise InputError(path, "not a well-formed table: the file has no header", row=notes + 1)
+    if missing:
+        unknown = [n for n in names if n not in lookup]
+        renamed = f"; the header has {unknown[0]!r} instead (renamed?)" if unknown else ""
+        raise InputError(path, f"missing column(s) {', '.join(missing)}{renamed}", row=notes + 1,
+                         column=missing[0], value=unknown[0] if unknown else None,
+                         hint="expected the columns " + ", ".join(h[0] for h in ORG_REGISTER_COLUMNS.values()))
+    columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(len(names))) + "}"
+    # Row numbers follow the file's order (DuckDB keeps the order it reads rows in).
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {INCOMING} AS
+            SELECT (row_number() OVER () + {notes + 1})::BIGINT AS source_row,
+                   {', '.join(f'c{at[ours]} AS {ours}' for ours in ORG_REGISTER_COLUMNS)}
+            FROM read_csv({_lit(str(utf8))}, header = false, skip = {notes + 1}, delim = {_lit(separator)},
+                          quote = '"', escape = '"', columns = {columns}, auto_detect = false,
+                          strict_mode = true, null_padding = false, ignore_errors = false)""")
+    except duckdb.Error as exc:
+        raise InputError(path, f"not a well-formed table: {exc}".splitlines()[0]) from exc
+    return notes, names
+
+
+def _checked(con, path: Path, notes: int, names: list[str]) -> list[str]:
+    """Refuse an empty register, and the first row failing each of _CHECKS (in their order)."""
     if con.execute(f"SELECT count(*) FROM {INCOMING}").fetchall()[0][0] == 0:
         raise InputError(path, "the register has a header but no organizations", row=notes + 1)
     passed = con.execute("SELECT " + ", ".join(f"coalesce(bool_and(coalesce({ok}, false)), true)"
