@@ -216,10 +216,10 @@ class Staged:
     con: object
 
     def close(self) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {INCOMING}")
+        self.con.execute(f"DROP VIEW IF EXISTS {INCOMING}; DROP TABLE IF EXISTS {INCOMING}_cells")
 
 
-# The temporary table a register is read into, on whichever connection reads it.
+# The temporary view (over the table INCOMING_cells) a register is read into, on the connection reading it.
 INCOMING = "org_register_incoming"
 # Whitespace as Unicode's White_Space property has it, what the other layouts' strip_chars() strips
 # (DuckDB's trim() alone strips only spaces).
@@ -267,7 +267,7 @@ FROM {INCOMING}"""
 
 
 def _incoming(con, path: Path, encoding: str | None) -> list[str]:
-    """Read the register at `path` into the temporary table INCOMING of `con`: every cell as text under
+    """Read the register at `path` into the temporary view INCOMING of `con`: every cell as text under
     our column names, with `source_row` (the file's line number); then check every row (_CHECKS) in
     one pass over the table. Returns the file's header as printed (for the drift report).
 
@@ -319,15 +319,17 @@ def _read_utf8(con, path: Path, utf8: Path, strict: bool = False) -> tuple[int, 
                          column=missing[0], value=unknown[0] if unknown else None,
                          hint="expected the columns " + ", ".join(h[0] for h in ORG_REGISTER_COLUMNS.values()))
     columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(len(names))) + "}"
-    # Row numbers follow the file's order (DuckDB keeps the order it reads rows in).
+    # Row numbers are the cells table's rowid: DuckDB keeps the order it reads rows in, and numbering
+    # them with row_number() instead would funnel the parallel read through one thread.
     try:
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {INCOMING} AS
-            SELECT (row_number() OVER () + {notes + 1})::BIGINT AS source_row,
-                   {', '.join(f'c{at[ours]} AS {ours}' for ours in ORG_REGISTER_COLUMNS)}
+            CREATE OR REPLACE TEMP TABLE {INCOMING}_cells AS
+            SELECT {', '.join(f'c{at[ours]} AS {ours}' for ours in ORG_REGISTER_COLUMNS)}
             FROM read_csv({_lit(str(utf8))}, header = false, skip = {notes + 1}, delim = {_lit(separator)},
                           quote = '"', escape = '"', columns = {columns}, auto_detect = false,
-                          strict_mode = true, null_padding = false, ignore_errors = false)""")
+                          strict_mode = true, null_padding = false, ignore_errors = false);
+            CREATE OR REPLACE TEMP VIEW {INCOMING} AS
+            SELECT (rowid + {notes + 2})::BIGINT AS source_row, * FROM {INCOMING}_cells""")
     except duckdb.Error as exc:
         raise InputError(path, f"not a well-formed table: {exc}".splitlines()[0]) from exc
     return notes, names
