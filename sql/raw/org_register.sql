@@ -1,8 +1,8 @@
 -- A national register of social organizations exactly as loaded: one row per organization, every
 -- cell as text, with the snapshot and the file line it came from. Unlike the other raw tables it has
 -- no primary key: (snapshot_id, source_row) is unique by construction (one row per file line, a
--- snapshot's rows replaced in one transaction), and at ten annual snapshots of a million rows the
--- key's index doubled the load's time and held over a GB of memory (docs/performance.md, d).
+-- snapshot's rows replaced in one transaction), and its index cost ~2 s of each million-row
+-- snapshot's load, about as much as the insert itself (docs/performance.md).
 CREATE TABLE IF NOT EXISTS raw.org_register (
     snapshot_id            TEXT NOT NULL,
     source_row             BIGINT NOT NULL,   -- line in the file (header = 1, after any # notes)
