@@ -45,6 +45,14 @@ def test_the_load_stores_the_rows_a_parse_hands_back(con, tmp_path):
     assert raw.select(parsed.raw.columns).equals(parsed.raw)
     assert typed.select(parsed.typed.columns).equals(parsed.typed)
     assert raw["source_row"].to_list() == list(range(3, 1203))  # a # note line, the header, then rows
+    # the frames, stored as a flow stores a cached parse, give the same rows and groups
+    assert load_snapshot(con, _snapshot(reg.path, reg.sha256, "from_frames"), parsed).rows == 1200
+    both = con.sql("""SELECT * EXCLUDE (snapshot_id) FROM staging.org_register WHERE snapshot_id = 'register'
+                      EXCEPT ALL SELECT * EXCLUDE (snapshot_id) FROM staging.org_register
+                      WHERE snapshot_id = 'from_frames'""").fetchall()
+    assert both == []
+    g = _groups(con)
+    assert [x[0] for x in g] == ["from_frames", "register"] and g[0][1:] == g[1][1:]
 
 
 def test_a_gb18030_register_loads_the_same_rows_as_its_utf8_copy(con, tmp_path):
