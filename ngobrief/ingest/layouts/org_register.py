@@ -188,10 +188,6 @@ def org_register_parse(path: Path, *, encoding: str | None = None) -> tuple[pl.D
     return _in_memory(path, encoding)[:2]
 
 
-def _parse(path: Path, encoding: str | None) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    return _in_memory(path, encoding)
-
-
 def _in_memory(path: Path, encoding: str | None, typed: bool = True):
     """The register read and checked in an in-memory DuckDB, handed back as Polars frames (what a
     parse returns, e.g. for the parse cache); a load reads it straight into the warehouse (stage)."""
