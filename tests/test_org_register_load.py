@@ -108,13 +108,29 @@ def test_groups_missing_from_an_older_warehouse_are_counted_when_its_tables_are_
 
 
 def test_a_snapshot_removed_from_the_warehouse_leaves_no_groups(con, tmp_path):
-    reg = _generator().generate(500, seed=4, out_dir=tmp_path, defect_rate=0)
+    gen = _generator()
+    reg = gen.generate(500, seed=4, out_dir=tmp_path, defect_rate=0)
     load_snapshot(con, _snapshot(reg.path, reg.sha256))
     for table in ("raw.org_register", "staging.org_register", "raw.snapshots"):  # as editions.py removes one
         con.execute(f"DELETE FROM {table} WHERE snapshot_id = 'register'")
     assert _groups(con) == []
-    warehouse.create(con)
-    assert con.sql("SELECT count(*) FROM staging.org_register_groups").fetchall() == [(0,)]
+    other = gen.generate(300, seed=6, out_dir=tmp_path, defect_rate=0)
+    load_snapshot(con, _snapshot(other.path, other.sha256, "other"))      # the next load drops them
+    assert con.sql("SELECT DISTINCT snapshot_id FROM staging.org_register_groups").fetchall() == [("other",)]
+
+
+def test_groups_counted_under_another_code_rule_are_counted_again(con, tmp_path):
+    gen = _generator()
+    first = gen.generate(600, seed=8, out_dir=tmp_path, defect_rate=0.02)
+    load_snapshot(con, _snapshot(first.path, first.sha256, "first"))
+    before = _groups(con)
+    con.execute("UPDATE staging.org_register_groups SET rules = 'an older rule', credit_code_malformed = 0")
+    other = gen.generate(300, seed=9, out_dir=tmp_path, defect_rate=0)
+    load_snapshot(con, _snapshot(other.path, other.sha256, "other"))
+    assert [g for g in _groups(con) if g[0] == "first"] == before
+    malformed = con.sql("""SELECT sum(credit_code_malformed) FROM marts.org_register_by_group
+                           WHERE snapshot_id = 'first'""").fetchall()[0][0]
+    assert malformed > 0 and con.sql("SELECT count(DISTINCT rules) FROM staging.org_register_groups").fetchall() == [(1,)]
 
 
 def test_counts_per_group_match_the_rows_of_every_snapshot(con, tmp_path):
