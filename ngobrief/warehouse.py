@@ -178,23 +178,28 @@ def _timestamp(text) -> dt.datetime | None:
     return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tables: tuple[str, str],
+def write_snapshot(con, snapshot, raw: pl.DataFrame | str, typed: pl.DataFrame | str, *, tables: tuple[str, str],
                    clear: list[str], encoding: str | None = None, sheet: str | None = None,
-                   sources: dict[str, dict] | None = None, drift: pl.DataFrame | None = None) -> int:
+                   sources: dict[str, dict] | None = None, drift: pl.DataFrame | None = None,
+                   derived: tuple[Path, ...] = ()) -> int:
     """Replace one snapshot's rows in its raw and staging `tables`, and its provenance row, in a single
     transaction (with `sources`, raw.sources is replaced in the same transaction). Its rows are first
     cleared from every table in `clear`: it may have been read in another layout before. Callers load
     through ngobrief.ingest.load_snapshot, which knows each layout's tables. `drift` (kind, column_name,
-    suggestion) replaces the snapshot's rows in raw.schema_drift.
+    suggestion) replaces the snapshot's rows in raw.schema_drift. `raw` and `typed` may be queries on
+    `con` instead of frames (the register: read into DuckDB, never a frame). The `derived` SQL files (a layout's
+    tables computed from its rows, such as the register's groups) run last, in the same transaction.
 
     Loading the same bytes again changes nothing (not even the provenance timestamp)."""
     raw_table, staging_table = tables
     if loaded_sha256(con, snapshot.snapshot_id) == snapshot.sha256:
         return 0
-    raw = raw.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
-    typed = typed.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
-    if "source_id" in typed.columns and getattr(snapshot, "source_id", None):
-        typed = typed.with_columns(pl.col("source_id").fill_null(snapshot.source_id))
+    if isinstance(typed, pl.DataFrame):
+        raw = raw.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
+        typed = typed.with_columns(pl.lit(snapshot.snapshot_id).alias("snapshot_id"))
+        if "source_id" in typed.columns and getattr(snapshot, "source_id", None):
+            typed = typed.with_columns(pl.col("source_id").fill_null(snapshot.source_id))
+    rows = 0
     with transaction(con):
         if sources is not None:
             _replace_sources(con, sources)
@@ -202,10 +207,15 @@ def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tab
         for table in clear:
             con.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot.snapshot_id])
         for table, frame in ((raw_table, raw), (staging_table, typed)):
+            if isinstance(frame, str):  # a query on `con` (a layout that reads straight into DuckDB)
+                rows = con.execute(f"INSERT INTO {table} BY NAME SELECT *, $id AS snapshot_id FROM ({frame})",
+                                   {"id": snapshot.snapshot_id}).fetchall()[0][0]
+                continue
             cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             con.register("incoming", frame.select(cols).to_arrow())
             con.execute(f"INSERT INTO {table} SELECT * FROM incoming")
             con.unregister("incoming")
+            rows = frame.height
         con.execute("DELETE FROM raw.schema_drift WHERE snapshot_id = ?", [snapshot.snapshot_id])
         if drift is not None and drift.height:
             con.executemany("INSERT INTO raw.schema_drift VALUES (?, ?, ?, ?, ?)",
@@ -217,10 +227,12 @@ def write_snapshot(con, snapshot, raw: pl.DataFrame, typed: pl.DataFrame, *, tab
                                           rows_loaded, source_id, loaded_at, encoding, sheet)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [snapshot.snapshot_id, snapshot.file, snapshot.sha256, snapshot.bytes, snapshot.parser,
-             snapshot.origin, _timestamp(getattr(snapshot, "fetched_at", None)), typed.height,
+             snapshot.origin, _timestamp(getattr(snapshot, "fetched_at", None)), rows,
              getattr(snapshot, "source_id", None), _utc_now(), encoding, sheet],
         )
-    return typed.height
+        for sql in derived:
+            con.execute(Path(sql).read_text(encoding="utf-8"))
+    return rows
 
 
 def _replace_sources(con, sources: dict[str, dict]) -> None:

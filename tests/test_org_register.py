@@ -1,4 +1,4 @@
-"""A national register of social organizations: read in Polars, loaded in one transaction, counted by
+"""A national register of social organizations: read by DuckDB, loaded in one transaction, counted by
 province, type and founding year, and checked on those groups. The register here is the SYNTHETIC
 one from bench/synthetic_org_register.py, generated small for each test run (never committed)."""
 

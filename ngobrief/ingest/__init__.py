@@ -39,6 +39,7 @@ class Layout:
     personal: tuple[str, ...] = ()        # the layout's own names for personal columns
     cites_per_row: bool = False           # every row names its source document
     needs_source_id: bool = False         # rows name none: the snapshot must
+    derived: tuple[str, ...] = ()         # sql/ files computing tables from the rows, run in the load
 
     def detect(self, table: Table) -> bool:
         return self.module.detect(table)
@@ -52,12 +53,18 @@ class Layout:
         contract = getattr(self.module, "CONTRACT", None)
         return [*(_HERE / f for f in SHARED_READER), Path(self.module.__file__), *([contract] if contract else [])]
 
+    def derived_sql(self) -> tuple[Path, ...]:
+        from .. import config
+
+        return tuple(config.SQL_DIR / f for f in self.derived)
+
 
 def _layout(module: ModuleType) -> Layout:
     m = module
     return Layout(m.NAME, m.DESCRIPTION, tuple(m.TARGETS), m, getattr(m, "DETECT_ORDER", None),
                   getattr(m, "SCREEN_HEADER_ROWS", 0), tuple(getattr(m, "PERSONAL", ())),
-                  getattr(m, "CITES_PER_ROW", False), getattr(m, "NEEDS_SOURCE_ID", False))
+                  getattr(m, "CITES_PER_ROW", False), getattr(m, "NEEDS_SOURCE_ID", False),
+                  tuple(getattr(m, "DERIVED", ())))
 
 
 @functools.cache
@@ -115,11 +122,18 @@ def parse_source(data: Path | bytes, *, parser: str | None = None, name: str | N
 
 def parse_snapshot(snapshot) -> Parsed:
     """A snapshot from the manifest, read with the options its entry records."""
+    source = snapshot_source(snapshot)
+    lay = layout(snapshot.parser, source.name) if snapshot.parser is not None else registry()[detect(source.table())]
+    return lay.parse(source)
+
+
+def snapshot_source(snapshot) -> Source:
+    """A snapshot from the manifest as the Source parse_snapshot reads (for a layout that loads
+    straight into the warehouse: `stage` in its module)."""
     o = snapshot.options
-    return parse_source(snapshot.path, parser=snapshot.parser, name=f"data/{snapshot.file}",
-                        encoding=o.get("encoding"), sheet=o.get("sheet"), source_id=snapshot.source_id,
-                        measure=o.get("measure"), period=o.get("period"), unit=o.get("unit"),
-                        overrides=source_overrides(snapshot.source_id))[1]
+    return Source(snapshot.path, f"data/{snapshot.file}", o.get("encoding"), o.get("sheet"), snapshot.source_id,
+                  {k: o[k] for k in ("measure", "period", "unit") if o.get(k) is not None},
+                  source_overrides(snapshot.source_id))
 
 
 def source_overrides(source_id: str | None, manifest: dict | None = None) -> dict | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import warehouse
-from . import layout, parse_snapshot, snapshot_tables
+from . import layout, parse_snapshot, snapshot_source, snapshot_tables
 from .read import Parsed
 
 
@@ -26,9 +26,19 @@ def load_snapshot(con, snapshot, parsed: Parsed | None = None, *, sources: dict 
     warehouse already holds the same bytes."""
     if warehouse.loaded_sha256(con, snapshot.snapshot_id) == snapshot.sha256:
         return Loaded(0)
+    lay = layout(snapshot.parser, snapshot.file)
+    if parsed is None and hasattr(lay.module, "stage"):
+        # read by DuckDB into the warehouse connection: no frames between the file and the tables
+        staged = lay.module.stage(con, snapshot_source(snapshot))
+        try:
+            rows = warehouse.write_snapshot(con, snapshot, staged.raw, staged.typed, tables=lay.targets,
+                                            clear=snapshot_tables(), encoding=staged.encoding, sources=sources,
+                                            drift=staged.drift, derived=lay.derived_sql())
+        finally:
+            staged.close()
+        return Loaded(rows, list(staged.notes))
     parsed = parsed if parsed is not None else parse_snapshot(snapshot)
-    rows = warehouse.write_snapshot(con, snapshot, parsed.raw, parsed.typed,
-                                    tables=layout(snapshot.parser, snapshot.file).targets, clear=snapshot_tables(),
-                                    encoding=parsed.encoding, sheet=parsed.sheet, sources=sources,
-                                    drift=parsed.drift)
+    rows = warehouse.write_snapshot(con, snapshot, parsed.raw, parsed.typed, tables=lay.targets,
+                                    clear=snapshot_tables(), encoding=parsed.encoding, sheet=parsed.sheet,
+                                    sources=sources, drift=parsed.drift, derived=lay.derived_sql())
     return Loaded(rows, list(parsed.notes))

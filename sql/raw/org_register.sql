@@ -1,5 +1,8 @@
 -- A national register of social organizations exactly as loaded: one row per organization, every
--- cell as text, with the snapshot and the file line it came from.
+-- cell as text, with the snapshot and the file line it came from. Unlike the other raw tables it has
+-- no primary key: (snapshot_id, source_row) is unique by construction (one row per file line, a
+-- snapshot's rows replaced in one transaction), and its index cost ~2 s of each million-row
+-- snapshot's load, about as much as the insert itself (docs/performance.md).
 CREATE TABLE IF NOT EXISTS raw.org_register (
     snapshot_id            TEXT NOT NULL,
     source_row             BIGINT NOT NULL,   -- line in the file (header = 1, after any # notes)
@@ -10,7 +13,6 @@ CREATE TABLE IF NOT EXISTS raw.org_register (
     province               TEXT,              -- 所在省份
     founded_on             TEXT,              -- 成立登记日期, as printed
     business_scope         TEXT,              -- 业务范围
-    engaged_international  TEXT,              -- 国际交流合作 (是/否), as printed
-    PRIMARY KEY (snapshot_id, source_row)  -- costs ~0.4 s of the load at 1M rows (docs/performance.md)
+    engaged_international  TEXT               -- 国际交流合作 (是/否), as printed
 );
 COMMENT ON TABLE raw.org_register IS 'Register of social organizations as loaded: text cells with the snapshot and line they came from.';
