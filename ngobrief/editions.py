@@ -358,10 +358,13 @@ def begin(snapshots: list, sources: dict, warehouse_path: str | Path | None = No
             loaded = {r[0] for r in con.sql("SELECT snapshot_id FROM raw.snapshots").fetchall()}
             gone = [sid for sid in gone if sid in loaded]
             with warehouse.transaction(con):
-                from .ingest import snapshot_tables   # every table a layout fills (the layout registry)
+                from .ingest import registry, snapshot_tables   # every table a layout fills (the layout registry)
 
                 for table in [*snapshot_tables(), "raw.schema_drift", "raw.snapshots"]:
                     con.executemany(f"DELETE FROM {table} WHERE snapshot_id = ?", [[sid] for sid in gone])
+                # tables computed from a layout's rows (the register's groups) drop what was gone
+                for f in sorted({f for lay in registry().values() for f in lay.derived_sql()}):
+                    con.execute(f.read_text(encoding="utf-8"))
         finally:
             con.close()
     _pause_point("build-copied")
