@@ -76,7 +76,9 @@ class Brief:
 
 def inputs_sha256(ctx: dict, html: str, chart_files: dict[str, str]) -> str:
     """Hash of everything a brief is made from: the figures, the page, its charts and every template file."""
-    from weasyprint import __version__ as weasyprint_version
+    from importlib.metadata import version   # not `import weasyprint`: a brief whose PDF a worker writes never loads it
+
+    weasyprint_version = version("weasyprint")
 
     h = hashlib.sha256()
     h.update(json.dumps(ctx, sort_keys=True, default=str, ensure_ascii=False).encode())
