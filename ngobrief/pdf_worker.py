@@ -94,6 +94,9 @@ def _serve() -> None:
         payload = pickle.dumps(("error", RuntimeError(str(result[1]))), protocol=pickle.HIGHEST_PROTOCOL)
     reply.write(payload)
     reply.flush()
+    # the PDF is written and closed, the answer sent: end now, without tearing down WeasyPrint's and
+    # Python's modules, which the command would otherwise wait for
+    os._exit(0)
 
 
 if __name__ == "__main__":
