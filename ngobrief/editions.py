@@ -214,9 +214,11 @@ def checksums_on(con: duckdb.DuckDBPyConnection, exclude: dict[str, set[str]] | 
     if not cols:
         return {}
     # one query over every table, so DuckDB scans them side by side on all cores
-    sums = " UNION ALL ".join(
-        f"SELECT {i} AS i, count(*) AS n, coalesce(sum(hash({', '.join(chr(34) + c + chr(34) for c, _ in cs)})"
-        f"::HUGEINT), 0)::VARCHAR AS total FROM {key}" for i, (key, cs) in enumerate(cols.items()))
+    def row_hash(cs: list[tuple[str, str]]) -> str:
+        return "hash(" + ", ".join(f'"{c}"' for c, _ in cs) + ")"
+
+    sums = " UNION ALL ".join(f"SELECT {i} AS i, count(*) AS n, coalesce(sum({row_hash(cs)}::HUGEINT), 0)::VARCHAR "
+                              f"AS total FROM {key}" for i, (key, cs) in enumerate(cols.items()))
     found = {i: (n, total) for i, n, total in con.execute(sums).fetchall()}
     out = {}
     for i, (key, cs) in enumerate(cols.items()):
