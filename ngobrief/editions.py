@@ -206,7 +206,9 @@ def checksums_on(con: duckdb.DuckDBPyConnection, exclude: dict[str, set[str]] | 
     for schema, name, c, t in con.execute(
             "SELECT c.schema_name, c.table_name, c.column_name, c.data_type FROM duckdb_columns() c "
             "JOIN duckdb_tables() t USING (database_oid, schema_oid, table_oid) WHERE NOT t.internal "
-            "AND c.database_name = current_database() ORDER BY 1, 2, c.column_index").fetchall():
+            "AND c.database_name = current_database() AND c.schema_name <> ? ORDER BY 1, 2, c.column_index",
+            # marts_cache is the marts' rows again (warehouse.cache_marts): no content of its own
+            [warehouse.CACHE_SCHEMA]).fetchall():
         key = f'"{schema}"."{name}"'
         cols.setdefault(key, [])
         if c not in exclude.get(f"{schema}.{name}", set()):
@@ -423,6 +425,7 @@ def publish(build: Build, *, validation: dict, flow_run_id: str | None = None) -
                 since = diff.brief_summary(diff.compare(old, con, stamp_of(old), stamp_of(con)))
             finally:
                 old.close()
+        warehouse.cache_marts(con)   # the marts as tables, for the briefs of this edition
         _stamp_on(con, ident=build.edition_id, number=build.number, snapshots=build.snapshots, code=build.code,
                   flow_run_id=flow_run_id, previous=build.previous, since_previous=since)
         tables = checksums_on(con)

@@ -56,9 +56,8 @@ def participation(con, year: int | None = None, types: list[str] | None = None) 
 
 def brief_years(con) -> list[int]:
     """Years for which a participation ratio can be computed from published counts."""
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT year FROM marts.participation WHERE participation_pct IS NOT NULL ORDER BY year"
-    ).fetchall()]
+    return _read(con, "SELECT DISTINCT year FROM marts.participation WHERE participation_pct IS NOT NULL ORDER BY year"
+                 )["year"].to_list()
 
 
 def registered(con, year: int | None = None, up_to_year: int | None = None) -> pl.DataFrame:
@@ -78,20 +77,20 @@ def years_without_registered(con, first_year: int, last_year: int, types: list[s
                              period: str = "year_end") -> list[int]:
     """The years from `first_year` to `last_year` in which no source printed a registered count of
     any of `types` for `period`: the gaps a trend spans (annualized over, never filled)."""
-    return [r[0] for r in con.execute("""
+    return _read(con, """
         SELECT y.range AS year FROM range($first, $last + 1) AS y
         WHERE y.range NOT IN (SELECT year FROM marts.figures
                               WHERE measure = 'registered' AND period = $period AND list_contains($types, org_type))
         ORDER BY 1
-    """, {"first": first_year, "last": last_year, "types": types, "period": period}).fetchall()]
+    """, {"first": first_year, "last": last_year, "types": types, "period": period})["year"].to_list()
 
 
 def first_registered_year(con, up_to_year: int, org_type: str, period: str = "year_end") -> int | None:
     """The first year up to `up_to_year` with a registered count of `org_type` for `period`."""
-    return con.execute("""
-        SELECT min(year) FROM marts.figures
+    return _read(con, """
+        SELECT min(year) AS year FROM marts.figures
         WHERE measure = 'registered' AND year <= $up_to AND org_type = $org_type AND period = $period
-    """, {"up_to": up_to_year, "org_type": org_type, "period": period}).fetchall()[0][0]
+    """, {"up_to": up_to_year, "org_type": org_type, "period": period})["year"][0]
 
 
 def registered_trends(con, year: int | None = None, types: list[str] | None = None,
@@ -233,12 +232,12 @@ def register_years(con) -> list[int]:
 def nearest_participation_year(con, year: int, types: list[str]) -> int | None:
     """The year nearest `year` (the earlier one on a tie) with a participation ratio for any of
     `types`; `year` itself when it has one, None when no year has."""
-    rows = con.execute("""
+    rows = _read(con, """
         SELECT year FROM marts.participation
         WHERE participation_pct IS NOT NULL AND list_contains($types, org_type)
         ORDER BY abs(year - $year), year LIMIT 1
-    """, {"year": year, "types": types}).fetchall()
-    return rows[0][0] if rows else None
+    """, {"year": year, "types": types})["year"]
+    return rows[0] if len(rows) else None
 
 
 def register_foundations_by_group(con, record_year: int | None = None,
@@ -347,10 +346,11 @@ def foreign_ngos_in_china(con, up_to_year: int | None = None) -> pl.DataFrame:
 def repeats_previous_year(con, year: int, org_type: str, measure: str = "registered") -> bool:
     """True when the year-end count for `year` equals the previous year's, printed by another source
     (marts.check_year_on_year): probably one figure under two year labels, not a standstill."""
-    return bool(con.execute("""
-        SELECT 1 FROM marts.check_year_on_year
-        WHERE year = ? AND org_type = ? AND measure = ? AND period = 'year_end' AND repeats_previous_year
-    """, [year, org_type, measure]).fetchall())
+    return _read(con, """
+        SELECT 1 AS found FROM marts.check_year_on_year
+        WHERE year = $year AND org_type = $org_type AND measure = $measure AND period = 'year_end'
+          AND repeats_previous_year
+    """, {"year": year, "org_type": org_type, "measure": measure}).height > 0
 
 
 def engaged_parts(con, year: int, period: str, as_of, org_type: str) -> pl.DataFrame:
