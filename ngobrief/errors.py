@@ -9,6 +9,10 @@ class NgobriefError(Exception):
     exit_code = 2
 
 
+class RenderError(NgobriefError):
+    """A brief that would not render cleanly (a missing glyph or image, an --out that is not a brief)."""
+
+
 class InputError(NgobriefError):
     """A source file that cannot be read as what it claims to be."""
 

@@ -4,7 +4,7 @@ writes that page's PDF: on two cores the brief costs about the longer of the two
 Importing WeasyPrint (with its fonts and CSS machinery) takes about as long as everything else a brief
 does before its render: the command line's own imports, the warehouse's queries and the page's
 template. `ngobrief.entry` starts the worker before those imports; the brief command hands it the page
-(`write`), and it runs exactly what an in-process render runs (brief.parallel's `_write_pdf`), so the
+(`write`), and it runs exactly what an in-process render runs (brief.pdf's `write_pdf_keeping_warnings`), so the
 PDF is byte-identical. A worker that was not needed (a usage error, `--help`, a warehouse not built) is
 stopped when the command ends; a worker that fails to start or dies makes the brief render in this
 process instead, as before. Only the standard library is imported here: this module runs first."""
@@ -32,7 +32,7 @@ class Worker:
         atexit.register(self.stop)
 
     def write(self, html: str, out, charts: dict[str, str]) -> tuple[int, list[tuple[int, str]]] | None:
-        """The page count and WeasyPrint's warnings, as brief.parallel's `_write_pdf` returns them; None
+        """The page count and WeasyPrint's warnings, as brief.pdf's `write_pdf_keeping_warnings` returns them; None
         when the worker could not do it (the caller renders in its own process). A RenderError the
         worker raised (a missing glyph, a missing image) is raised here."""
         try:
@@ -78,14 +78,14 @@ def _serve() -> None:
     os.dup2(2, 1)
     import weasyprint  # noqa: F401  (first: the slow part, done while the command makes the page)
 
-    from ngobrief.brief.parallel import _write_pdf
+    from ngobrief.brief.pdf import write_pdf_keeping_warnings   # brief.pdf alone: not the page's modules
 
     try:
         html, out, charts = pickle.load(sys.stdin.buffer)
     except EOFError:   # the command needed no PDF after all
         return
     try:
-        result = ("ok", _write_pdf(html, out, charts))
+        result = ("ok", write_pdf_keeping_warnings(html, out, charts))
     except Exception as exc:  # noqa: BLE001  (handed back to the command, which raises it)
         result = ("error", exc)
     try:

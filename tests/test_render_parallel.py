@@ -57,7 +57,8 @@ def test_render_workers_default_to_the_cores_unless_set(monkeypatch):
 
 
 def test_weasyprint_warnings_of_a_worker_reach_this_process_log(tmp_path, caplog):
-    from ngobrief.brief.parallel import _pages, _write_pdf
+    from ngobrief.brief.parallel import _pages
+    from ngobrief.brief.pdf import write_pdf_keeping_warnings
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
@@ -65,7 +66,7 @@ def test_weasyprint_warnings_of_a_worker_reach_this_process_log(tmp_path, caplog
             "<body><table><tr><td>1</td></tr></table><p>x</p></body></html>")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool, \
             caplog.at_level(logging.WARNING, logger="weasyprint"):
-        assert _pages(pool.submit(_write_pdf, html, tmp_path / "x.pdf", {})) == 1
+        assert _pages(pool.submit(write_pdf_keeping_warnings, html, tmp_path / "x.pdf", {})) == 1
     messages = [r.getMessage() for r in caplog.records if r.name == "weasyprint"]
     assert any(m.startswith("Ignored `colr: red") for m in messages), messages
     assert not [m for m in messages if "overflow-x" in m], messages   # known-harmless, dropped in the worker

@@ -13,12 +13,9 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, StrictUndefined
 
 from .. import config
-from ..errors import NgobriefError
+from ..errors import RenderError  # noqa: F401  (the brief's error, importable from here as before)
 
 LANGS = ("en", "zh")
-
-class RenderError(NgobriefError):
-    pass
 
 
 def content(lang: str) -> dict:

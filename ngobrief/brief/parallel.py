@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from . import Brief, finish_brief, prepare_brief, render_brief
-from .pdf import write_pdf
+from .pdf import write_pdf_keeping_warnings
 
 # How many processes write PDFs (default: the cores this process may use); 1 renders in this process.
 WORKERS_ENV = "NGOBRIEF_RENDER_WORKERS"
@@ -30,26 +30,6 @@ def default_workers() -> int:
 def _start_worker() -> None:
     """Import WeasyPrint as the worker starts, while this process is still making the first pages."""
     import weasyprint  # noqa: F401
-
-
-class _Keep(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.kept: list[tuple[int, str]] = []
-
-    def emit(self, record):
-        self.kept.append((record.levelno, record.getMessage()))
-
-
-def _write_pdf(html: str, out, charts: dict[str, str]) -> tuple[int, list[tuple[int, str]]]:
-    """write_pdf in a worker; WeasyPrint's warnings come back with the page count, so that they reach
-    the run's log (a worker's own log goes nowhere a user looks)."""
-    logger, keep = logging.getLogger("weasyprint"), _Keep()
-    logger.addHandler(keep)
-    try:
-        return write_pdf(html, out, charts=charts), keep.kept
-    finally:
-        logger.removeHandler(keep)
 
 
 def _pages(future) -> int:
@@ -71,7 +51,7 @@ def render_briefs(con, jobs: list[tuple[int, str]], workers: int | None = None) 
             pending = []
             for year, lang in jobs:
                 prepared = prepare_brief(con, year, lang)
-                pending.append((prepared, pool.submit(_write_pdf, prepared.html, prepared.out, prepared.charts)))
+                pending.append((prepared, pool.submit(write_pdf_keeping_warnings, prepared.html, prepared.out, prepared.charts)))
             return [finish_brief(prepared, _pages(future)) for prepared, future in pending]
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import config
 from . import fit
-from .format import RenderError
+from ..errors import RenderError
 
 # The URL prefix under which a render's own charts are served (from memory, never from disk or network).
 CHART_SCHEME = "ngobrief-chart:"
@@ -178,3 +178,22 @@ def guard_out(out: Path) -> None:
                           "brief; remove it or choose another --out")
 
 
+class _Keep(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.kept: list[tuple[int, str]] = []
+
+    def emit(self, record):
+        self.kept.append((record.levelno, record.getMessage()))
+
+
+def write_pdf_keeping_warnings(html: str, out, charts: dict[str, str]) -> tuple[int, list[tuple[int, str]]]:
+    """write_pdf in a worker process (brief.parallel's pool, ngobrief.pdf_worker); WeasyPrint's warnings
+    come back with the page count, so that they reach the run's log (a worker's own log goes nowhere a
+    user looks)."""
+    logger, keep = logging.getLogger("weasyprint"), _Keep()
+    logger.addHandler(keep)
+    try:
+        return write_pdf(html, out, charts=charts), keep.kept
+    finally:
+        logger.removeHandler(keep)

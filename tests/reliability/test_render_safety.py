@@ -173,7 +173,7 @@ def rendered(tmp_path_factory):
     out = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(render.pdf, "LocalOnlyFetcher", Recording)   # write_pdf looks it up there
-        mp.setattr(render, "write_pdf", capture)
+        mp.setattr(render.page, "write_pdf", capture)   # render_brief looks it up there
         con = warehouse.connect(path)
         try:
             for lang in ("en", "zh"):
