@@ -35,6 +35,9 @@ COPY expectations expectations
 COPY templates templates
 COPY data data
 COPY prefect.yaml prefect.toml ./
+# Compiled once here: PYTHONDONTWRITEBYTECODE keeps Python from writing bytecode at run time, so
+# without this every command compiles the project's modules again (~0.07 s of each brief).
+RUN python -m compileall -q ngobrief flows
 
 # Runs as its own user; /data is where the shared volume with the warehouse and editions is mounted.
 RUN useradd --create-home --uid 10001 ngobrief \

@@ -38,6 +38,9 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,tui]'
+	@# an editable install leaves the project's own modules uncompiled: where Python may not write
+	@# bytecode (PYTHONDONTWRITEBYTECODE, as in many containers) every command would compile them again
+	$(BIN)/python -m compileall -q ngobrief flows
 	@touch $@
 
 run: setup

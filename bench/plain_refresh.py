@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 started = time.perf_counter()
-from ngobrief import pipeline, publishing  # noqa: E402
 
 stages: dict[str, float] = {}
 
@@ -27,6 +26,10 @@ def timed(name, fn, *args, **kwargs):
 
 
 def main() -> None:
+    # imported here, not at the top: the render pool's processes (spawned) import this script again,
+    # and a worker of `ngobrief run` imports only the light console-script module
+    from ngobrief import pipeline, publishing
+
     wh, out = Path(sys.argv[1]), Path(sys.argv[2])
     briefs = [(int(x.split("-")[0]), x.split("-")[1]) for x in sys.argv[3:]]
     # the flow's stages in its order, write-audit-publish included: build copy, load, audit, publish
