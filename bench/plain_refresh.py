@@ -28,6 +28,9 @@ def timed(name, fn, *args, **kwargs):
 def main() -> None:
     # imported here, not at the top: the render pool's processes (spawned) import this script again,
     # and a worker of `ngobrief run` imports only the light console-script module
+    from ngobrief import early
+
+    early.start(*early.VALIDATE)   # as `ngobrief run` does before its imports (ngobrief.entry)
     from ngobrief import pipeline, publishing
 
     wh, out = Path(sys.argv[1]), Path(sys.argv[2])

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import brief, config, ingest, lock, metrics, pull, validate, validation_inputs, warehouse
+from . import brief, config, early, ingest, lock, metrics, pull, validate, validation_inputs, warehouse
 from .ingest.load import load_snapshot
 from .errors import NgobriefError, OutputError, PublishingBlocked, os_error_message
 
@@ -128,10 +128,35 @@ def load_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = Non
                 for s in snapshots}
 
 
+def start_validator() -> None:
+    """Start importing Great Expectations (~3 s) now, in an early process (ngobrief.early), while the
+    run copies the published edition and loads the snapshots; the build's validate_stage runs there
+    (bind_validator). `ngobrief run` starts it before its own imports (ngobrief.entry): that one is
+    used. On one core, or with NGOBRIEF_VALIDATE_WORKER=0, nothing starts."""
+    if not early.waiting(early.VALIDATE[0]):
+        early.start(*early.VALIDATE)
+
+
+def bind_validator(build_path: Path) -> None:
+    """The early validation process is for this build."""
+    early.bind(early.VALIDATE[0], Path(build_path))
+
+
+def stop_validator() -> None:
+    """Stop the early validation process (no build to validate: nothing changed, or the begin failed)."""
+    early.stop(early.VALIDATE[0])
+
+
 def validate_stage(warehouse_path: Path | None = None, *, reuse: bool = True,
                    today: dt.date | None = None) -> validate.ValidationRun:
     """Run the suites, store the findings in the audit tables and write the HTML report — or, when
-    nothing the latest run depended on has changed (validation_inputs), return that run (`reused`)."""
+    nothing the latest run depended on has changed (validation_inputs), return that run (`reused`).
+    A run's build is validated in the early process start_validator began for it, when there is one."""
+    worker = early.take(early.VALIDATE[0], Path(warehouse_path)) if warehouse_path is not None else None
+    if worker is not None:
+        done = worker.call("ngobrief.pipeline:validate_stage", warehouse_path, reuse=reuse, today=today)
+        if done is not None:
+            return done[0]
     today = today or dt.datetime.now(dt.timezone.utc).date()
     with lock.warehouse_lock(warehouse_path):
         con = warehouse.connect(warehouse_path)

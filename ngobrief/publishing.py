@@ -31,8 +31,19 @@ class Outcome:
 
 def begin_stage(snapshots: list[pull.Snapshot], warehouse_path: Path | None = None) -> editions.Build | None:
     """The build copy for these snapshots, or None when the published edition is made of exactly
-    them and the present code."""
-    return editions.begin(snapshots, pull.read_manifest().get("sources", {}), warehouse_path)
+    them and the present code. Great Expectations starts importing in an early process at once
+    (pipeline.start_validator), for the build's validation; it is stopped when there is no build."""
+    pipeline.start_validator()
+    try:
+        build = editions.begin(snapshots, pull.read_manifest().get("sources", {}), warehouse_path)
+    except BaseException:
+        pipeline.stop_validator()
+        raise
+    if build is None:
+        pipeline.stop_validator()
+    else:
+        pipeline.bind_validator(build.path)
+    return build
 
 
 def unchanged(warehouse_path: Path | None = None) -> Outcome:

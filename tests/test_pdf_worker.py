@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ngobrief import pdf_worker, pipeline
+from ngobrief import early, pdf_worker, pipeline
 from ngobrief.errors import NgobriefError
 
 
@@ -44,6 +44,6 @@ def test_turned_off_or_on_one_core_no_worker_starts(monkeypatch):
     pdf_worker.start_early()
     assert pdf_worker.take() is None
     monkeypatch.setenv(pdf_worker.ENV, "1")
-    monkeypatch.setattr(pdf_worker.os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(early.os, "sched_getaffinity", lambda pid: {0})
     pdf_worker.start_early()
     assert pdf_worker.take() is None
