@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import pytest  # noqa: E402
 
-from ngobrief import pipeline, warehouse  # noqa: E402
+from ngobrief import config, pipeline, warehouse  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -51,3 +52,19 @@ def empty_warehouse(tmp_path):
     warehouse.create(c)
     yield c
     c.close()
+
+
+@pytest.fixture
+def blocking_suite(tmp_path, monkeypatch):
+    """The project's suites plus one error-level expectation that fails for 2013 only (config.EXPECTATIONS_DIR
+    points at them for the test)."""
+    d = tmp_path / "expectations"
+    shutil.copytree(config.EXPECTATIONS_DIR, d)
+    (d / "zz_test_blocks_2013.json").write_text(json.dumps({
+        "name": "zz_test_blocks_2013",
+        "meta": {"table": "marts.participation", "key": ["year", "period", "as_of", "org_type"]},
+        "expectations": [{"type": "expect_column_values_to_not_be_in_set",
+                          "kwargs": {"column": "year", "value_set": [2013]}, "severity": "critical",
+                          "description": "test: 2013 is blocked"}]}), encoding="utf-8")
+    monkeypatch.setattr(config, "EXPECTATIONS_DIR", d)
+    return d

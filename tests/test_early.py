@@ -4,12 +4,9 @@ process, with the run's settings; a process not needed is stopped; turned off, n
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import pytest
 
-from ngobrief import config, early, pipeline, publishing, warehouse
+from ngobrief import early, pipeline, publishing, warehouse
 
 
 def _refresh(wh, monkeypatch, on: bool):
@@ -47,19 +44,10 @@ def test_a_build_validated_early_finds_what_validating_here_finds(tmp_path, monk
     assert [s.suite for s in there.suites] == [s.suite for s in here.suites]
 
 
-def test_the_early_process_validates_with_the_run_s_settings(tmp_path, monkeypatch):
+def test_the_early_process_validates_with_the_run_s_settings(tmp_path, monkeypatch, blocking_suite):
     """A suite directory the run was pointed at (config.EXPECTATIONS_DIR) is the one checked there."""
-    suites = tmp_path / "expectations"
-    shutil.copytree(config.EXPECTATIONS_DIR, suites)
-    (suites / "zz_test_early.json").write_text(json.dumps({
-        "name": "zz_test_early",
-        "meta": {"table": "marts.participation", "key": ["year", "period", "as_of", "org_type"]},
-        "expectations": [{"type": "expect_column_values_to_not_be_in_set",
-                          "kwargs": {"column": "year", "value_set": [2013]}, "severity": "critical",
-                          "description": "test: 2013 is found in the early process"}]}), encoding="utf-8")
-    monkeypatch.setattr(config, "EXPECTATIONS_DIR", suites)
     run, _ = _refresh(tmp_path / "warehouse.duckdb", monkeypatch, on=True)
-    assert [f.suite for f in run.errors] == ["zz_test_early"]
+    assert [f.suite for f in run.errors] == ["zz_test_blocks_2013"]
 
 
 def test_a_begin_with_nothing_to_build_stops_the_early_process(tmp_path, monkeypatch):

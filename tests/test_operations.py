@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ngobrief import cli, config, freshness, status, validate
+from ngobrief import cli, freshness, status, validate
 from ngobrief.brief.pdf import write_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,21 +37,6 @@ def outputs(tmp_path, monkeypatch, built_warehouse):
     monkeypatch.setenv("PREFECT_HOME", str(out / "prefect"))
     (out / "prefect").mkdir()
     return out
-
-
-@pytest.fixture
-def blocking_suite(tmp_path, monkeypatch):
-    """The project's suites plus one error-level expectation that fails for 2013 only."""
-    d = tmp_path / "expectations"
-    shutil.copytree(config.EXPECTATIONS_DIR, d)
-    (d / "zz_test_blocks_2013.json").write_text(json.dumps({
-        "name": "zz_test_blocks_2013",
-        "meta": {"table": "marts.participation", "key": ["year", "period", "as_of", "org_type"]},
-        "expectations": [{"type": "expect_column_values_to_not_be_in_set",
-                          "kwargs": {"column": "year", "value_set": [2013]}, "severity": "critical",
-                          "description": "test: 2013 is blocked"}]}), encoding="utf-8")
-    monkeypatch.setattr(config, "EXPECTATIONS_DIR", d)
-    return d
 
 
 def _cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:

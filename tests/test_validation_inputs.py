@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from ngobrief import config, pipeline, validate, validation_inputs, warehouse
 from ngobrief.cli import app
 
-TODAY = dt.date(2026, 12, 7)
+# the date validate_stage and `ngobrief validate` take when given none: the commands below run today
+TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_changed_check_sql_runs_validation_again(validated, tmp_path, monkeypatc
 def test_another_date_runs_date_dependent_suites_again(validated):
     # staging_observations compares years with {"$PARAMETER": "this_year"}
     assert '"$PARAMETER"' in (config.EXPECTATIONS_DIR / "staging_observations.json").read_text(encoding="utf-8")
-    assert _parts(validated)["date"] == "2026-12-07"
+    assert _parts(validated)["date"] == TODAY.isoformat()
     assert pipeline.validation_is_current(validated, today=TODAY)
     assert not pipeline.validation_is_current(validated, today=TODAY + dt.timedelta(days=1))
     run = pipeline.validate_stage(validated, today=TODAY + dt.timedelta(days=1))
