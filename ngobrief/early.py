@@ -44,7 +44,6 @@ class Early:
 
     def __init__(self, preload: str):
         """`preload`: the modules to import at once, comma-separated."""
-        self.preload = preload
         self.proc = subprocess.Popen([sys.executable, "-m", "ngobrief.early", preload], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=os.environ.copy())
         atexit.register(self.stop)
@@ -62,6 +61,7 @@ class Early:
             return None
         finally:
             self.proc.wait()
+            atexit.unregister(self.stop)   # ended: a process that lives on keeps no hook per run
         if status == "error":
             raise value
         return (value,)
@@ -71,6 +71,7 @@ class Early:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        atexit.unregister(self.stop)
 
 
 # slot → [what it is for (None: not known yet), the process]
